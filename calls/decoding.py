@@ -1,0 +1,46 @@
+"""Turn a stored raw body back into the mapping the payload parser reads.
+
+Used on every delivery (after its signature is verified) and again on replay, so a
+delivery replays exactly as it was first read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from calls.models import Scheme
+from calls.payloads import PayloadError
+
+
+def form_fields(body: bytes, *, strict: bool = False) -> dict[str, str]:
+    """Form fields, last value winning (ClawOps never repeats a key; contract §4.1).
+
+    ``strict`` raises PayloadError for a body that is not well-formed form encoding;
+    without it, the lenient reading that signature verification must use.
+    """
+    text = body.decode("utf-8", errors="strict" if strict else "replace")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=strict and bool(text))
+    except ValueError as exc:
+        raise PayloadError(f"malformed form body: {exc}") from None
+    return dict(pairs)
+
+
+def decode_body(scheme: str, body: bytes) -> Mapping[str, object]:
+    """The fields of a verified body, or PayloadError saying why there are none."""
+    if scheme == Scheme.X_SIGNATURE:
+        try:
+            return form_fields(body, strict=True)
+        except UnicodeDecodeError:
+            raise PayloadError("form body is not valid UTF-8") from None
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise PayloadError("JSON body is not valid UTF-8") from None
+    except ValueError as exc:
+        raise PayloadError(f"malformed JSON body: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"JSON body must be an object, not {type(data).__name__}")
+    return data

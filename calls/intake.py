@@ -1,0 +1,230 @@
+"""From a verified delivery to the call log, in one transaction, with nothing lost.
+
+``receive`` is the whole intake of one delivery: decode, recognise, apply, and store the
+delivery row with its outcome. A payload that cannot be read or applied is still stored
+(outcome ``failed``, with the error) so that it can be read in admin and replayed after a
+fix; only an unreachable database escapes, as an exception the view answers with 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from calls import store
+from calls.decoding import decode_body
+from calls.models import DeliveryKind, Outcome, WebhookDelivery
+from calls.payloads import (
+    ArtifactEvent,
+    CallStatusEvent,
+    MessageEventPayload,
+    Party,
+    Payload,
+    PayloadError,
+    TransferEvent,
+    UnknownKind,
+    parse_payload,
+)
+from calls.vocabulary import EventKind
+
+logger = logging.getLogger(__name__)
+
+# The database cannot be reached: the sender must retry, so these are never swallowed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A delivery whose signature has been verified, as it came in."""
+
+    scheme: str
+    content_type: str
+    headers: dict[str, str]
+    url: str
+    body: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Result:
+    delivery_id: int
+    outcome: str
+
+
+def receive(received: Received) -> Result:
+    try:
+        payload = parse_payload(decode_body(received.scheme, received.body))
+    except PayloadError as exc:
+        return _store(received, DeliveryKind.UNKNOWN, Outcome.FAILED, str(exc))
+    if isinstance(payload, UnknownKind):
+        return _store(received, DeliveryKind.UNKNOWN, Outcome.IGNORED, payload.reason)
+    if isinstance(payload, CallStatusEvent) and connection.vendor == "postgresql":
+        try:
+            return _record_status_pg(received, payload)
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception:
+            # Fall through: the general path stores the delivery with this error.
+            logger.exception("status callback could not be applied in one statement")
+    with transaction.atomic():
+        outcome, error, applied = _apply_safely(payload, received.received_at)
+        return _store(received, kind_of(payload), outcome, error, applied)
+
+
+def replay(delivery: WebhookDelivery) -> str:
+    """Read and apply a stored delivery again, with today's code; return its new outcome."""
+    try:
+        payload = parse_payload(decode_body(delivery.scheme, bytes(delivery.body)))
+    except PayloadError as exc:
+        outcome, error, applied = Outcome.FAILED, str(exc), store.Applied()
+    else:
+        if isinstance(payload, UnknownKind):
+            outcome, error, applied = Outcome.IGNORED, payload.reason, store.Applied()
+        else:
+            delivery.kind = kind_of(payload)
+            with transaction.atomic():
+                outcome, error, applied = _apply_safely(payload, delivery.received_at)
+                return _finish_replay(delivery, outcome, error, applied)
+    return _finish_replay(delivery, outcome, error, applied)
+
+
+def _finish_replay(
+    delivery: WebhookDelivery, outcome: str, error: str, applied: store.Applied
+) -> str:
+    if delivery.outcome == Outcome.PROCESSED and outcome == Outcome.DUPLICATE:
+        outcome = Outcome.PROCESSED  # its event is the one already there
+    delivery.outcome, delivery.error = outcome, error
+    delivery.call_id = applied.call_pk or delivery.call_id
+    delivery.message_id = applied.message_pk or delivery.message_id
+    delivery.replayed_at = timezone.now()
+    delivery.save(update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"])
+    return outcome
+
+
+def kind_of(payload: Payload) -> str:
+    if isinstance(payload, CallStatusEvent):
+        return DeliveryKind.CALL_STATUS
+    if isinstance(payload, TransferEvent):
+        return DeliveryKind.TRANSFER
+    if isinstance(payload, MessageEventPayload):
+        return DeliveryKind.MESSAGE
+    if isinstance(payload, ArtifactEvent):
+        return payload.kind
+    return DeliveryKind.UNKNOWN
+
+
+# --- applying each kind ------------------------------------------------------------------
+
+
+def _apply_status(cursor, event: CallStatusEvent, received_at: datetime) -> store.Applied:
+    at = event.occurred_at or received_at
+    call_pk = store.upsert_call(cursor, store.call_row(event.call_id, event.party, at, event))
+    new = store.insert_call_event(
+        cursor, call_pk, EventKind.STATUS, event.stage, at, received_at,
+        store.status_event_details(event),
+    )
+    return store.Applied(call_pk=call_pk, new_event=new)
+
+
+def _apply_transfer(cursor, event: TransferEvent, received_at: datetime) -> store.Applied:
+    at = event.occurred_at or received_at
+    call_pk = store.upsert_call(cursor, store.call_row(event.call_id, event.party, at))
+    new = store.insert_call_event(
+        cursor, call_pk, EventKind.TRANSFER, event.status, at, received_at, event.details,
+        sequence=event.sequence,
+    )
+    return store.Applied(call_pk=call_pk, new_event=new)
+
+
+def _apply_message(cursor, event: MessageEventPayload, received_at: datetime) -> store.Applied:
+    at = event.occurred_at or received_at
+    message_pk = store.upsert_message(cursor, event, at)
+    new = store.insert_message_event(cursor, message_pk, event.status, at)
+    return store.Applied(message_pk=message_pk, new_event=new)
+
+
+def _apply_artifact(cursor, event: ArtifactEvent, received_at: datetime) -> store.Applied:
+    # The call may not be known yet (events arrive in any order): a bare row holds the link.
+    at = event.occurred_at or received_at
+    call_pk = store.upsert_call(cursor, store.call_row(event.call_id, Party(), at))
+    new = store.insert_call_event(cursor, call_pk, event.kind, event.status, at, received_at, {})
+    return store.Applied(call_pk=call_pk, new_event=new)
+
+
+# The event table: each recognised payload kind and the handler that applies it.
+HANDLERS: dict[type, Callable[..., store.Applied]] = {
+    CallStatusEvent: _apply_status,
+    TransferEvent: _apply_transfer,
+    MessageEventPayload: _apply_message,
+    ArtifactEvent: _apply_artifact,
+}
+
+
+def _apply_safely(payload: Payload, received_at: datetime) -> tuple[str, str, store.Applied]:
+    """Apply in a savepoint; an error rolls back to it and becomes the delivery's error."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            applied = HANDLERS[type(payload)](cursor, payload, received_at)
+    except DATABASE_UNAVAILABLE:
+        raise
+    except Exception:
+        logger.exception("webhook payload could not be applied")
+        return Outcome.FAILED, traceback.format_exc(limit=8), store.Applied()
+    return (Outcome.PROCESSED if applied.new_event else Outcome.DUPLICATE), "", applied
+
+
+def _store(
+    received: Received,
+    kind: str,
+    outcome: str,
+    error: str = "",
+    applied: store.Applied | None = None,
+) -> Result:
+    applied = applied or store.Applied()
+    if outcome == Outcome.FAILED:
+        logger.warning("stored webhook delivery needing attention (%s): %s", kind, error[:200])
+    delivery = WebhookDelivery.objects.create(
+        received_at=received.received_at,
+        scheme=received.scheme,
+        content_type=received.content_type[:128],
+        headers=received.headers,
+        url=received.url,
+        body=received.body,
+        kind=kind,
+        outcome=outcome,
+        error=error,
+        call_id=applied.call_pk,
+        message_id=applied.message_pk,
+    )
+    return Result(delivery.pk, outcome)
+
+
+def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
+    """The intake of a status callback as one prepared statement (see calls/store.py)."""
+    at = event.occurred_at or received.received_at
+    params = store.call_row(event.call_id, event.party, at, event)
+    params.update(
+        stage=event.stage,
+        occurred_at=at,
+        received_at=received.received_at,
+        details=store.status_event_details(event),
+        scheme=received.scheme,
+        content_type=received.content_type[:128],
+        headers=received.headers,
+        url=received.url,
+        body=received.body,
+        kind=DeliveryKind.CALL_STATUS,
+    )
+    # A single statement is its own transaction; inside a caller's transaction a
+    # savepoint keeps a failure here from poisoning it.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard:
+        delivery_id, outcome = store.record_status_pg(params)
+    return Result(delivery_id, outcome)

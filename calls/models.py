@@ -1,0 +1,238 @@
+"""What ClawOps tells us: calls, their events, messages, transcripts, summaries, and the
+raw deliveries all of it arrived in.
+
+Idempotence lives here, in unique constraints: a call once per ``call_id``, an event once
+per key (product.md §5 rule 3), a message once per ``message_id``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from calls.phone import format_phone
+from calls.vocabulary import (
+    MISSED_STATUSES,
+    CallStatus,
+    Direction,
+    EventKind,
+    MessageStatus,
+)
+
+
+def missed_call_q() -> Q:
+    """Product.md S1: inbound and unanswered, or completed after 0 seconds."""
+    return Q(direction=Direction.INBOUND) & (
+        Q(status__in=MISSED_STATUSES) | Q(status=CallStatus.COMPLETED, duration=0)
+    )
+
+
+class Call(models.Model):
+    call_id = models.CharField("통화 ID", max_length=64, unique=True)
+    direction = models.CharField("방향", max_length=16, choices=Direction.choices, blank=True)
+    from_number = models.CharField("발신 번호", max_length=64, blank=True, db_index=True)
+    to_number = models.CharField("수신 번호", max_length=64, blank=True, db_index=True)
+    from_raw = models.CharField("발신 번호(원문)", max_length=128, blank=True)
+    to_raw = models.CharField("수신 번호(원문)", max_length=128, blank=True)
+    status = models.CharField(
+        "상태", max_length=16, choices=CallStatus.choices, blank=True, db_index=True
+    )
+    # Rank of `status` (calls/vocabulary.py); the merge keeps the higher one.
+    status_rank = models.PositiveSmallIntegerField(default=0, editable=False)
+    duration = models.PositiveIntegerField("통화 시간(초)", null=True, blank=True)
+    answered_by = models.CharField("응답 주체", max_length=16, blank=True)
+    hangup_cause = models.CharField("종료 사유", max_length=64, blank=True)
+    hangup_source = models.CharField("종료 주체", max_length=16, blank=True)
+    sip_response_code = models.PositiveSmallIntegerField("SIP 응답 코드", null=True, blank=True)
+    recording_url = models.TextField("녹음 URL", blank=True)
+    # The earliest time any event of this call reports: the call's place in the log.
+    started_at = models.DateTimeField("시작", db_index=True)
+    initiated_at = models.DateTimeField("발신 시작", null=True, blank=True)
+    ringing_at = models.DateTimeField("벨 울림", null=True, blank=True)
+    answered_at = models.DateTimeField("응답", null=True, blank=True)
+    ended_at = models.DateTimeField("종료", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "통화"
+        verbose_name_plural = "통화"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["-started_at", "-id"], name="call_log_order")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} ({format_phone(self.from_number)} → {format_phone(self.to_number)})"
+
+    @property
+    def is_missed(self) -> bool:
+        return self.direction == Direction.INBOUND and (
+            self.status in MISSED_STATUSES
+            or (self.status == CallStatus.COMPLETED and self.duration == 0)
+        )
+
+    @property
+    def customer_number(self) -> str:
+        """The other party: the caller of an inbound call, the callee of an outbound one."""
+        return self.to_number if self.direction == Direction.OUTBOUND else self.from_number
+
+
+class CallEvent(models.Model):
+    """One row per distinct event of a call (product.md §5 rule 3 gives the keys)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("종류", max_length=16, choices=EventKind.choices)
+    status = models.CharField("상태", max_length=32)
+    # TransferSequence for transfer events; 0 for every other kind.
+    sequence = models.PositiveSmallIntegerField("전환 순번", default=0)
+    occurred_at = models.DateTimeField("발생 시각")
+    received_at = models.DateTimeField("수신 시각", default=timezone.now)
+    details = models.JSONField("세부 정보", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "통화 이벤트"
+        verbose_name_plural = "통화 이벤트"
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "kind", "sequence", "status"], name="call_event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.kind} {self.status}"
+
+
+class Message(models.Model):
+    message_id = models.CharField("메시지 ID", max_length=64, unique=True)
+    direction = models.CharField("방향", max_length=16, choices=Direction.choices, blank=True)
+    type = models.CharField("종류", max_length=8, blank=True)
+    status = models.CharField("상태", max_length=16, choices=MessageStatus.choices, blank=True)
+    status_rank = models.PositiveSmallIntegerField(default=0, editable=False)
+    from_number = models.CharField("발신 번호", max_length=64, blank=True, db_index=True)
+    to_number = models.CharField("수신 번호", max_length=64, blank=True, db_index=True)
+    from_raw = models.CharField("발신 번호(원문)", max_length=128, blank=True)
+    to_raw = models.CharField("수신 번호(원문)", max_length=128, blank=True)
+    subject = models.TextField("제목", blank=True)
+    body = models.TextField("내용", blank=True)
+    media_urls = models.JSONField("첨부 URL", default=list, blank=True)
+    account_id = models.CharField("계정 ID", max_length=64, blank=True)
+    created_at = models.DateTimeField("시각", db_index=True)
+
+    class Meta:
+        verbose_name = "문자"
+        verbose_name_plural = "문자"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class MessageEvent(models.Model):
+    """One row per (message, status): a re-sent message webhook adds nothing."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField("상태", max_length=16)
+    occurred_at = models.DateTimeField("발생 시각")
+
+    class Meta:
+        verbose_name = "문자 이벤트"
+        verbose_name_plural = "문자 이벤트"
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "status"], name="message_event_once")
+        ]
+
+
+class ArtifactStatus(models.TextChoices):
+    """Transcript and summary states as ClawOps reports them (contract §3)."""
+
+    PENDING = "pending", "대기"
+    COMPLETED = "completed", "완료"
+    FAILED = "failed", "실패"
+    NOT_REQUESTED = "not_requested", "요청 안 함"
+
+
+class Transcript(models.Model):
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="transcript")
+    status = models.CharField("상태", max_length=16, choices=ArtifactStatus.choices)
+    # [{"speaker", "start", "end", "text"}, …] as ClawOps returns them.
+    segments = models.JSONField("발화", default=list, blank=True)
+    error = models.TextField("오류", blank=True)
+    fetched_at = models.DateTimeField("가져온 시각", default=timezone.now)
+
+    class Meta:
+        verbose_name = "녹취록"
+        verbose_name_plural = "녹취록"
+
+
+class Summary(models.Model):
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="summary")
+    status = models.CharField("상태", max_length=16, choices=ArtifactStatus.choices)
+    # The whole result_json: custom schemas carry more than the default four keys.
+    result_json = models.JSONField("요약 결과", default=dict, blank=True)
+    error = models.TextField("오류", blank=True)
+    fetched_at = models.DateTimeField("가져온 시각", default=timezone.now)
+
+    class Meta:
+        verbose_name = "요약"
+        verbose_name_plural = "요약"
+
+    @property
+    def core_summary(self) -> str:
+        return str(self.result_json.get("coreSummary", ""))
+
+
+class DeliveryKind(models.TextChoices):
+    CALL_STATUS = "call_status", "통화 상태"
+    TRANSFER = "transfer", "통화 전환"
+    MESSAGE = "message", "문자"
+    TRANSCRIPT = "transcript", "녹취록"
+    SUMMARY = "summary", "요약"
+    RECORDING = "recording", "녹음"
+    UNKNOWN = "unknown", "알 수 없음"
+
+
+class Outcome(models.TextChoices):
+    PROCESSED = "processed", "처리됨"
+    DUPLICATE = "duplicate", "중복"
+    IGNORED = "ignored", "보관만 함"
+    FAILED = "failed", "확인 필요"
+
+
+class Scheme(models.TextChoices):
+    X_SIGNATURE = "x-signature", "X-Signature (폼)"
+    CLAWOPS_SIGNATURE = "clawops-signature", "X-ClawOps-Signature (JSON)"
+
+
+class WebhookDelivery(models.Model):
+    """One row per accepted (signed) delivery, kept raw so it can be read and replayed."""
+
+    received_at = models.DateTimeField("수신 시각", default=timezone.now, db_index=True)
+    scheme = models.CharField("서명 방식", max_length=24, choices=Scheme.choices)
+    content_type = models.CharField("Content-Type", max_length=128, blank=True)
+    headers = models.JSONField("헤더", default=dict, blank=True)
+    url = models.TextField("URL")
+    # Bytes, not text: a signed body may hold anything, NUL bytes included.
+    body = models.BinaryField("본문")
+    kind = models.CharField("종류", max_length=16, choices=DeliveryKind.choices)
+    outcome = models.CharField("처리 결과", max_length=16, choices=Outcome.choices, db_index=True)
+    error = models.TextField("오류", blank=True)
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    replayed_at = models.DateTimeField("재처리 시각", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "웹훅 수신"
+        verbose_name_plural = "웹훅 수신"
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.outcome}"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace").replace("\x00", "\\x00")
+

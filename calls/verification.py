@@ -1,0 +1,48 @@
+"""Which signature scheme a request uses, and whether it holds (product.md §5 rule 1).
+
+Runs on the raw body before anything else reads it. The X-Signature URL is rebuilt from
+CLAWOPS_PUBLIC_BASE_URL plus the request's path and query string: behind a TLS proxy the
+app server sees another scheme and host than the one ClawOps signed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from calls.decoding import form_fields
+from calls.models import Scheme
+from calls.signatures import verify_clawops_signature, verify_x_signature
+
+X_SIGNATURE_HEADER = "X-Signature"
+CLAWOPS_SIGNATURE_HEADER = "X-ClawOps-Signature"
+
+
+class SignatureRejected(Exception):
+    """The request is not signed by ClawOps; the message is safe to show the sender."""
+
+
+def public_url(request: HttpRequest) -> str:
+    return settings.CLAWOPS_PUBLIC_BASE_URL + request.get_full_path()
+
+
+def verify(request: HttpRequest, body: bytes) -> str:
+    """Return the scheme whose signature holds, or raise SignatureRejected."""
+    x_signature = request.headers.get(X_SIGNATURE_HEADER)
+    clawops_signature = request.headers.get(CLAWOPS_SIGNATURE_HEADER)
+    if x_signature is None and clawops_signature is None:
+        raise SignatureRejected(
+            f"missing signature: send {X_SIGNATURE_HEADER} or {CLAWOPS_SIGNATURE_HEADER}"
+        )
+    if x_signature is not None and settings.CLAWOPS_SIGNING_KEYS:
+        if request.content_type == "application/json":
+            raise SignatureRejected(f"{X_SIGNATURE_HEADER} signs form fields; body is JSON")
+        params = form_fields(body)
+        if verify_x_signature(
+            public_url(request), params, x_signature, settings.CLAWOPS_SIGNING_KEYS
+        ):
+            return Scheme.X_SIGNATURE
+    if clawops_signature is not None and settings.CLAWOPS_WEBHOOK_SECRETS:
+        if verify_clawops_signature(body, clawops_signature, settings.CLAWOPS_WEBHOOK_SECRETS):
+            return Scheme.CLAWOPS_SIGNATURE
+    raise SignatureRejected("signature does not match")

@@ -1,0 +1,76 @@
+"""HTTP endpoints for ClawOps: thin views that verify, hand over to calls.intake, answer."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls import intake
+from calls.verification import SignatureRejected, public_url, verify
+
+logger = logging.getLogger(__name__)
+
+# Headers kept with each delivery: enough to trace it, never a signature or a secret.
+KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For", "X-Request-Id")
+
+
+class ClawOpsWebhookView(APIView):
+    """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
+
+    def post(self, request: Request) -> Response:
+        # Only the raw Django request is read: request.data would parse the body before
+        # the signature is checked (encode/django-rest-framework#2774).
+        http: HttpRequest = request._request
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        if _declared_length(http) > limit:
+            return Response({"error": f"body is larger than {limit} bytes"}, status=413)
+        body = http.body
+        if len(body) > limit:
+            return Response({"error": f"body is larger than {limit} bytes"}, status=413)
+
+        try:
+            scheme = verify(http, body)
+        except SignatureRejected as exc:
+            # Header names only: values are signatures, and logs are not for secrets.
+            logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(http.headers))
+            return Response({"error": str(exc)}, status=401)
+
+        received = intake.Received(
+            scheme=scheme,
+            content_type=http.content_type or "",
+            headers={name: http.headers[name] for name in KEPT_HEADERS if name in http.headers},
+            url=public_url(http),
+            body=body,
+            received_at=timezone.now(),
+        )
+        try:
+            result = intake.receive(received)
+        except intake.DATABASE_UNAVAILABLE:
+            logger.exception("database unavailable; webhook not acknowledged")
+            return Response({"error": "database unavailable, retry later"}, status=503)
+        return Response({"outcome": result.outcome, "delivery": result.delivery_id})
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """``GET /healthz``: 200 when the database answers, 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except intake.DATABASE_UNAVAILABLE:
+        logger.warning("health check: database unavailable")
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,117 @@
+"""The ClawOps status vocabulary (contract §3) and the rules clawsite derives from it.
+
+Ranks make call state order-proof: a status only replaces one of lower rank, so events
+that arrive late or twice never move a call backwards (product.md §5 rule 4). Every final
+status has its own rank, so even two different final statuses settle the same way
+whatever order they come in.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "수신"
+    OUTBOUND = "outbound", "발신"
+
+
+class CallStatus(models.TextChoices):
+    UNKNOWN = "", "알 수 없음"
+    QUEUED = "queued", "발신 시작"
+    RINGING = "ringing", "벨 울림"
+    IN_PROGRESS = "in-progress", "통화 중"
+    COMPLETED = "completed", "통화 완료"
+    BUSY = "busy", "통화 중 거절"
+    NO_ANSWER = "no-answer", "응답 없음"
+    CANCELED = "canceled", "발신 취소"
+    REJECTED = "rejected", "수신 거절"
+    FAILED = "failed", "연결 실패"
+
+
+CALL_STATUS_RANK: dict[str, int] = {
+    CallStatus.UNKNOWN: 0,
+    CallStatus.QUEUED: 10,
+    CallStatus.RINGING: 20,
+    CallStatus.IN_PROGRESS: 30,
+    CallStatus.FAILED: 41,
+    CallStatus.CANCELED: 42,
+    CallStatus.REJECTED: 43,
+    CallStatus.BUSY: 44,
+    CallStatus.NO_ANSWER: 45,
+    CallStatus.COMPLETED: 49,
+}
+FINAL_CALL_STATUSES = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank >= 40)
+
+# Product.md S1: an inbound call that ends unanswered.
+MISSED_STATUSES = frozenset(
+    {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.CANCELED, CallStatus.REJECTED,
+     CallStatus.FAILED}
+)
+
+
+class CallStage(models.TextChoices):
+    """What a status event reports; `initiated` is the event, `queued` the call status."""
+
+    INITIATED = "initiated", "발신 시작"
+    RINGING = "ringing", "벨 울림"
+    ANSWERED = "in-progress", "응답"
+    COMPLETED = "completed", "통화 완료"
+    BUSY = "busy", "통화 중 거절"
+    NO_ANSWER = "no-answer", "응답 없음"
+    CANCELED = "canceled", "발신 취소"
+    REJECTED = "rejected", "수신 거절"
+    FAILED = "failed", "연결 실패"
+
+
+# Every spelling ClawOps (or the blog's JSON) may use for a stage.
+CALL_STAGE_ALIASES: dict[str, str] = {
+    "initiated": CallStage.INITIATED,
+    "queued": CallStage.INITIATED,
+    "ringing": CallStage.RINGING,
+    "answered": CallStage.ANSWERED,
+    "in-progress": CallStage.ANSWERED,
+    "completed": CallStage.COMPLETED,
+    "busy": CallStage.BUSY,
+    "no-answer": CallStage.NO_ANSWER,
+    "canceled": CallStage.CANCELED,
+    "cancelled": CallStage.CANCELED,
+    "rejected": CallStage.REJECTED,
+    "failed": CallStage.FAILED,
+}
+
+STAGE_TO_CALL_STATUS: dict[str, str] = {
+    CallStage.INITIATED: CallStatus.QUEUED,
+    **{stage: stage for stage in CallStage.values if stage != CallStage.INITIATED},
+}
+
+TRANSFER_STATUSES = frozenset(
+    {"initiated", "ringing", "connected", "completed", "failed", "no-answer", "busy",
+     "canceled", "interrupted"}
+)
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "접수"
+    SENT = "sent", "발송 완료"
+    FAILED = "failed", "발송 실패"
+    RECEIVED = "received", "수신"
+
+
+MESSAGE_STATUS_RANK: dict[str, int] = {
+    MessageStatus.QUEUED: 10,
+    MessageStatus.SENT: 20,
+    MessageStatus.FAILED: 21,
+    MessageStatus.RECEIVED: 30,
+}
+
+
+class EventKind(models.TextChoices):
+    STATUS = "status", "통화 상태"
+    TRANSFER = "transfer", "통화 전환"
+    TRANSCRIPT = "transcript", "녹취록"
+    SUMMARY = "summary", "요약"
+    RECORDING = "recording", "녹음"
+
+
+ARTIFACT_KINDS = (EventKind.TRANSCRIPT, EventKind.SUMMARY, EventKind.RECORDING)

@@ -1,0 +1,142 @@
+"""Settings for clawsite, read from the environment (see README, "Configuration").
+
+One block per concern; every variable has a documented default, and none of the
+secrets has a default that looks real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from clawsite.env import env_bool, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Django core -----------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Without DJANGO_SECRET_KEY only DEBUG runs may start; production must set one.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ("insecure-dev-only-key" if DEBUG else "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "calls",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clawsite.urls"
+WSGI_APPLICATION = "clawsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------
+# A SQLite file by default, so the app runs on a fresh machine; PostgreSQL (or anything
+# dj-database-url understands) from DATABASE_URL.
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'clawsite.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off unless asked; the webhook intake
+    # prepares its one statement explicitly (calls/intake_sql.py), which needs a threshold.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Time and language: stored in UTC, shown in Korean time ------------------------------
+
+LANGUAGE_CODE = "ko-kr"
+TIME_ZONE = "Asia/Seoul"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Security behind a TLS proxy -------------------------------------------------------
+
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- REST framework: the webhook views authenticate by signature, not by session --------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- ClawOps ---------------------------------------------------------------------------
+# Each secret may hold several comma-separated values so keys can be rotated without
+# downtime; a signature scheme is accepted only when its secret is set.
+
+CLAWOPS_API_KEY = env_str("CLAWOPS_API_KEY")
+CLAWOPS_ACCOUNT_ID = env_str("CLAWOPS_ACCOUNT_ID")
+CLAWOPS_BASE_URL = env_url("CLAWOPS_BASE_URL", "https://api.claw-ops.com")
+CLAWOPS_SIGNING_KEYS = env_list("CLAWOPS_SIGNING_KEY")
+CLAWOPS_WEBHOOK_SECRETS = env_list("CLAWOPS_WEBHOOK_SECRET")
+# The public URL ClawOps calls (scheme and host, plus any path prefix): X-Signature covers
+# the full URL, which behind a TLS proxy is not what the app server sees.
+CLAWOPS_PUBLIC_BASE_URL = env_url("CLAWOPS_PUBLIC_BASE_URL", "http://localhost:8000")
+CLAWOPS_FROM_NUMBER = env_str("CLAWOPS_FROM_NUMBER")
+CLAWOPS_ORDER_AGENT_ID = env_str("CLAWOPS_ORDER_AGENT_ID")
+
+# Largest webhook body accepted; anything bigger is answered 413 without being read.
+WEBHOOK_MAX_BODY_BYTES = 256 * 1024
+
+# --- Logging: to stderr, never secrets ---------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
+}
