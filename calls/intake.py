@@ -32,7 +32,8 @@ from calls.payloads import (
     UnknownKind,
     parse_payload,
 )
-from calls.vocabulary import EventKind
+from calls.vocabulary import CallStage, EventKind
+from integrations import reactions
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,14 @@ def _apply_status(cursor, event: CallStatusEvent, received_at: datetime) -> stor
         cursor, call_pk, EventKind.STATUS, event.stage, at, received_at,
         store.status_event_details(event),
     )
+    if new and may_start_work(event):
+        reactions.after_call_event(call_pk, EventKind.STATUS)
     return store.Applied(call_pk=call_pk, new_event=new)
+
+
+def may_start_work(event: CallStatusEvent) -> bool:
+    """Only an answer or an end can make a call missed or connected-and-finished."""
+    return event.stage not in (CallStage.INITIATED, CallStage.RINGING)
 
 
 def _apply_transfer(cursor, event: TransferEvent, received_at: datetime) -> store.Applied:
@@ -155,6 +163,8 @@ def _apply_artifact(cursor, event: ArtifactEvent, received_at: datetime) -> stor
     at = event.occurred_at or received_at
     call_pk = store.upsert_call(cursor, store.call_row(event.call_id, Party(), at))
     new = store.insert_call_event(cursor, call_pk, event.kind, event.status, at, received_at, {})
+    if new:
+        reactions.after_call_event(call_pk, event.kind)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -222,9 +232,13 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
         body=received.body,
         kind=DeliveryKind.CALL_STATUS,
     )
-    # A single statement is its own transaction; inside a caller's transaction a
-    # savepoint keeps a failure here from poisoning it.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    # The statement alone is its own transaction. When the event may start work, the
+    # jobs must commit with it, so both run in one transaction; inside a caller's
+    # transaction a savepoint keeps a failure here from poisoning it.
+    reacts = may_start_work(event)
+    guard = transaction.atomic() if reacts or connection.in_atomic_block else nullcontext()
     with guard:
-        delivery_id, outcome = store.record_status_pg(params)
+        delivery_id, outcome, call_pk = store.record_status_pg(params)
+        if reacts and outcome == Outcome.PROCESSED:
+            reactions.after_call_event(call_pk, EventKind.STATUS)
     return Result(delivery_id, outcome)

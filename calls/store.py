@@ -281,12 +281,12 @@ d AS (
            CASE WHEN EXISTS (SELECT 1 FROM e) THEN 'processed' ELSE 'duplicate' END,
            '', c.id, NULL, NULL
     FROM c
-    RETURNING id, outcome
+    RETURNING id, outcome, call_id
 )
-SELECT d.id, d.outcome FROM d"""
+SELECT d.id, d.outcome, d.call_id FROM d"""
 
 
-def record_status_pg(params: dict[str, object]) -> tuple[int, str]:
+def record_status_pg(params: dict[str, object]) -> tuple[int, str, int]:
     """Run STATUS_INTAKE_PG as a prepared statement on Django's PostgreSQL connection.
 
     Django's cursors bind parameters on the client, which cannot be prepared; a plain
@@ -299,5 +299,5 @@ def record_status_pg(params: dict[str, object]) -> tuple[int, str]:
     connection.ensure_connection()
     with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
         cursor.execute(STATUS_INTAKE_PG, values, prepare=True)
-        delivery_id, outcome = cursor.fetchone()
-    return delivery_id, outcome
+        delivery_id, outcome, call_pk = cursor.fetchone()
+    return delivery_id, outcome, call_pk

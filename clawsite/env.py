@@ -50,3 +50,14 @@ def env_url(name: str, default: str = "") -> str:
     if value and not value.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{name} must start with http:// or https://, not {value!r}")
     return value
+
+
+def env_int_list(name: str, default: str) -> list[int]:
+    """A comma-separated list of whole numbers, such as retry delays in seconds."""
+    items = env_list(name, default)
+    try:
+        return [int(item) for item in items]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated whole numbers, not {os.environ.get(name)!r}"
+        ) from None

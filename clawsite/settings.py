@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from clawsite.env import env_bool, env_int, env_list, env_str, env_url
+from clawsite.env import env_bool, env_int, env_int_list, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_q",
     "calls",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +78,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django turns psycopg's prepared statements off unless asked; the webhook intake
-    # prepares its one statement explicitly (calls/intake_sql.py), which needs a threshold.
+    # prepares its one statement explicitly (calls/store.py), which needs a threshold.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -130,6 +132,54 @@ CLAWOPS_ORDER_AGENT_ID = env_str("CLAWOPS_ORDER_AGENT_ID")
 
 # Largest webhook body accepted; anything bigger is answered 413 without being read.
 WEBHOOK_MAX_BODY_BYTES = 256 * 1024
+
+# --- Task queue (django-q2) ------------------------------------------------------------
+# The ORM broker by default (nothing else to run); Redis when REDIS_URL is set. The job
+# ledger (integrations/ledger.py) owns retries, so a queue message is only a wake-up call:
+# losing one delays work until the sweeper runs, running one twice finds nothing to claim.
+
+REDIS_URL = env_str("REDIS_URL")
+JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 60)
+Q_CLUSTER: dict[str, object] = {
+    "name": "clawsite",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": JOB_TIMEOUT_SECONDS,
+    # Must exceed timeout, or the ORM broker hands a live task to a second worker.
+    "retry": JOB_TIMEOUT_SECONDS + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.5,
+    # Q_SYNC=true runs tasks inline (tests); read once at import, like the rest.
+    "sync": env_bool("Q_SYNC", False),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Job ledger: retries and waits (seconds) -------------------------------------------
+
+# Transient failures are retried after each of these delays in turn, then given up.
+JOB_RETRY_DELAYS = env_int_list("JOB_RETRY_DELAYS", "30,120,600,1800,3600,7200,14400")
+# A transcript or summary still "pending" is asked for again after each of these delays.
+ARTIFACT_POLL_DELAYS = env_int_list(
+    "ARTIFACT_POLL_DELAYS", "60,120,300,600,1200,1800,3600,3600,7200"
+)
+# How long the CRM record waits for transcript and summary before going with what exists.
+CRM_MAX_WAIT_SECONDS = env_int("CRM_MAX_WAIT_SECONDS", 4 * 3600)
+# Missed calls from one number within this window share one Slack alert.
+MISSED_CALL_WINDOW_MINUTES = env_int("MISSED_CALL_WINDOW_MINUTES", 30)
+# Timeout of every outbound HTTP request (Slack, CRM, ClawOps API).
+OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
+
+# --- Integrations: each is off (and says so) until its settings are present --------------
+
+SLACK_WEBHOOK_URL = env_url("SLACK_WEBHOOK_URL")
+CRM_API_URL = env_url("CRM_API_URL")
+CRM_API_TOKEN = env_str("CRM_API_TOKEN")
+ORDER_WEBHOOK_SECRET = env_str("ORDER_WEBHOOK_SECRET")
 
 # --- Logging: to stderr, never secrets ---------------------------------------------------
 

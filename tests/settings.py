@@ -18,3 +18,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tasks run inline when enqueued (the end-to-end tests start a real worker instead).
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+SLACK_WEBHOOK_URL = "https://hooks.slack.test/services/T000/B000/XXXX"
+CRM_API_URL = "https://crm.test/api"
+CRM_API_TOKEN = "crm-test-token"
+CLAWOPS_API_KEY = "sk_test_key"
+CLAWOPS_ACCOUNT_ID = "AC_test"
+CLAWOPS_BASE_URL = "https://api.clawops.test"
+JOB_RETRY_DELAYS = [30, 120, 600]
+ARTIFACT_POLL_DELAYS = [60, 120, 300]
+CRM_MAX_WAIT_SECONDS = 3600
+# Static files are not collected for tests; whitenoise would warn on every request.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]

@@ -1,0 +1,80 @@
+"""The one door to the ClawOps REST API: the SDK client built from settings, with its
+errors mapped to OutboundError (contract §7.2). Nothing else imports the SDK's client.
+
+The SDK retries POSTs by default and waits up to 600 s (contract §7.1): a timed-out
+``calls.create`` could then place a second call. Here every client has ``max_retries=0``
+and a short timeout; the ledger decides about retries, and a create whose answer never
+came is reported as *unknown*, never resent blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from clawops import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClawOps,
+    ClawOpsError,
+    RateLimitError,
+)
+from clawops.types import SummaryStatus, TranscriptStatus
+from django.conf import settings
+
+from integrations.http import OutboundError, parse_retry_after
+
+# Codes that no retry can fix, whatever the HTTP status says (contract §7.2).
+PERMANENT_CODES = {"recipient_blocked", "invalid_phone", "INVALID_PHONE_NUMBER",
+                   "UNSUPPORTED_COUNTRY", "from_not_registered", "body_too_long"}
+
+
+def client() -> ClawOps:
+    return ClawOps(
+        api_key=settings.CLAWOPS_API_KEY,
+        account_id=settings.CLAWOPS_ACCOUNT_ID,
+        base_url=settings.CLAWOPS_BASE_URL,
+        timeout=httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5),
+        max_retries=0,
+    )
+
+
+def get_transcript(call_id: str) -> TranscriptStatus:
+    with _mapped_errors(creates=False):
+        return client().calls.get_transcript(call_id)
+
+
+def get_summary(call_id: str) -> SummaryStatus:
+    with _mapped_errors(creates=False):
+        return client().calls.get_summary(call_id)
+
+
+@contextmanager
+def _mapped_errors(*, creates: bool) -> Iterator[None]:
+    try:
+        yield
+    except APITimeoutError:
+        # For a create, the call or message may exist although the answer never came.
+        raise OutboundError("ClawOps API: no answer within the timeout",
+                            permanent=False, unknown=creates) from None
+    except APIConnectionError as exc:
+        raise OutboundError(f"ClawOps API: could not connect ({exc.message})",
+                            permanent=False) from None
+    except RateLimitError as exc:
+        raise OutboundError(_describe(exc), permanent=False,
+                            retry_after=parse_retry_after(exc.response.headers.get("Retry-After"))
+                            ) from None
+    except APIStatusError as exc:
+        transient = (exc.status_code >= 500 or exc.status_code == 408) and (
+            exc.code not in PERMANENT_CODES)
+        raise OutboundError(_describe(exc), permanent=not transient) from None
+    except ClawOpsError as exc:
+        # Response validation and configuration errors: retrying the same call won't help.
+        raise OutboundError(f"ClawOps API: {type(exc).__name__}: {exc}", permanent=True) from None
+
+
+def _describe(exc: APIStatusError) -> str:
+    code = f" {exc.code}" if exc.code else ""
+    return f"ClawOps API answered {exc.status_code}{code}: {str(exc.message)[:200]}"

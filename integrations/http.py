@@ -1,0 +1,82 @@
+"""The one door for outbound HTTP (Slack, the CRM): timeouts, one error type, one place
+that tests mock (respx).
+
+Every failure becomes an OutboundError that says whether trying again can help; the
+ledger stores it as data. Messages never include the URL: a Slack webhook URL is a secret.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+from django.conf import settings
+
+
+class OutboundError(Exception):
+    """A request that did not succeed.
+
+    ``permanent``: retrying cannot help (bad request, revoked token, invalid number).
+    ``retry_after``: seconds the receiver asked us to wait (429 Retry-After).
+    ``unknown``: the receiver may have acted on it although we saw no answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.unknown = unknown
+
+
+def post_json(
+    receiver: str, url: str, payload: object, *, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """POST JSON; return the 2xx response or raise OutboundError naming the receiver."""
+    timeout = httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5)
+    try:
+        response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
+    except httpx.ConnectError as exc:
+        raise OutboundError(f"{receiver}: could not connect ({type(exc).__name__})",
+                            permanent=False) from None
+    except httpx.TimeoutException as exc:
+        raise OutboundError(f"{receiver}: no answer within the timeout ({type(exc).__name__})",
+                            permanent=False, unknown=isinstance(exc, httpx.ReadTimeout)) from None
+    except httpx.HTTPError as exc:
+        raise OutboundError(f"{receiver}: {type(exc).__name__}", permanent=False) from None
+    raise_for_status(receiver, response)
+    return response
+
+
+def raise_for_status(receiver: str, response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 300:
+        return
+    message = f"{receiver} answered {status}: {response.text[:300]}"
+    if status == 429:
+        raise OutboundError(message, permanent=False,
+                            retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status >= 500 or status == 408:
+        raise OutboundError(message, permanent=False)
+    raise OutboundError(message, permanent=True)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())

@@ -1,0 +1,87 @@
+"""The kinds of job, each with its handler and what it needs (the ledger's dispatch table)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from integrations.models import Job
+
+
+@dataclass(frozen=True)
+class Done:
+    """The job did its one thing; ``result`` is kept on the row."""
+
+    result: dict[str, object]
+
+
+@dataclass(frozen=True)
+class NotYet:
+    """Nothing failed, but the job must run again later (a transcript still pending)."""
+
+    reason: str
+    after_seconds: int
+
+
+Outcome = Done | NotYet
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    label: str
+    handler: Callable[["Job"], Outcome]
+    # The integration it uses: the job is skipped while that integration is off.
+    integration: str
+    # Whether a request that may already have arrived can safely be sent again
+    # (the receiver dedupes, or the request only reads).
+    resend_when_in_doubt: bool
+
+
+def integration_problems() -> dict[str, str]:
+    """Each integration that is off, with the reason (missing settings)."""
+    problems: dict[str, str] = {}
+    if not settings.SLACK_WEBHOOK_URL:
+        problems["slack"] = "SLACK_WEBHOOK_URL is not set"
+    missing_crm = [n for n in ("CRM_API_URL", "CRM_API_TOKEN") if not getattr(settings, n)]
+    if missing_crm:
+        problems["crm"] = " and ".join(missing_crm) + " not set"
+    missing_api = [
+        n for n in ("CLAWOPS_API_KEY", "CLAWOPS_ACCOUNT_ID") if not getattr(settings, n)
+    ]
+    if missing_api:
+        problems["clawops"] = " and ".join(missing_api) + " not set"
+    return problems
+
+
+# Kind names, as stored in Job.kind.
+SLACK_MISSED_CALL = "slack.missed_call"
+FETCH_ARTIFACTS = "clawops.artifacts"
+CRM_ACTIVITY = "crm.activity"
+
+
+@functools.cache
+def table() -> dict[str, JobKind]:
+    """Every kind of job by name. Built on first use: the handlers import the ledger."""
+    from integrations import artifacts, crm, slack
+
+    kinds = [
+        JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림", slack.send_missed_call_alert,
+                integration="slack", resend_when_in_doubt=False),
+        JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", artifacts.fetch_artifacts,
+                integration="clawops", resend_when_in_doubt=True),
+        # The CRM dedupes on the Idempotency-Key header we send.
+        JobKind(CRM_ACTIVITY, "CRM 통화 기록", crm.push_activity,
+                integration="crm", resend_when_in_doubt=True),
+    ]
+    return {kind.name: kind for kind in kinds}
+
+
+def label(name: str) -> str:
+    kind = table().get(name)
+    return kind.label if kind else name

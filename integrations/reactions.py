@@ -1,0 +1,90 @@
+"""What a new call event sets in motion: the jobs it adds to the ledger.
+
+Called by calls.intake inside the transaction that stores the event, so the event and the
+work it causes commit together or not at all. Each rule reads the call's merged state, so
+it holds whatever order the events came in; the ledger's unique (kind, subject) makes a
+second trigger for the same call a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from calls.models import Call
+from calls.vocabulary import FINAL_CALL_STATUSES, EventKind
+from integrations import kinds, ledger
+from integrations.models import Job, JobState
+
+
+def after_call_event(call_pk: int, kind: str) -> None:
+    call = Call.objects.get(pk=call_pk)
+    if kind == EventKind.STATUS:
+        if call.is_missed:
+            alert_missed_call(call)
+        elif was_connected(call) and call.status in FINAL_CALL_STATUSES:
+            follow_up_connected_call(call)
+    elif kind in (EventKind.TRANSCRIPT, EventKind.SUMMARY):
+        # ClawOps says it is ready: fetch now instead of at the next poll.
+        follow_up_connected_call(call)
+        if not ledger.make_due_now(kinds.FETCH_ARTIFACTS, call.call_id):
+            job = Job.objects.filter(kind=kinds.FETCH_ARTIFACTS, subject=call.call_id).first()
+            if job and job.state in (JobState.DONE, JobState.FAILED):
+                ledger.reopen(job)
+
+
+def was_connected(call: Call) -> bool:
+    return call.answered_at is not None or bool(call.duration)
+
+
+def follow_up_connected_call(call: Call) -> None:
+    now = timezone.now()
+    first_poll = settings.ARTIFACT_POLL_DELAYS[0] if settings.ARTIFACT_POLL_DELAYS else 0
+    ledger.add(kinds.FETCH_ARTIFACTS, call.call_id, call_id=call.pk,
+               due_at=now + timedelta(seconds=first_poll))
+    # Sent when transcript and summary are final, or after this wait with what exists.
+    ledger.add(kinds.CRM_ACTIVITY, call.call_id, call_id=call.pk,
+               due_at=now + timedelta(seconds=settings.CRM_MAX_WAIT_SECONDS))
+
+
+def alert_missed_call(call: Call) -> None:
+    """One alert per run of missed calls from one number (each within the window of the
+    one before); later calls of the run are counted on the first one's job."""
+    number = call.from_number or call.call_id
+    _lock(number)
+    latest = (
+        Job.objects.filter(kind=kinds.SLACK_MISSED_CALL, group_key=number)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    window = timedelta(minutes=settings.MISSED_CALL_WINDOW_MINUTES)
+    if latest is not None and call.call_id in latest.payload.get("call_ids", []):
+        return
+    if latest is not None and _within(latest.payload.get("last_call_at"), call.started_at, window):
+        latest.payload["call_ids"].append(call.call_id)
+        latest.payload["last_call_at"] = max(latest.payload["last_call_at"],
+                                             call.started_at.isoformat())
+        latest.save(update_fields=["payload", "updated_at"])
+        return
+    ledger.add(
+        kinds.SLACK_MISSED_CALL, call.call_id, call_id=call.pk, group_key=number,
+        payload={"call_ids": [call.call_id], "last_call_at": call.started_at.isoformat()},
+    )
+
+
+def _within(last_call_at: str | None, started_at: datetime, window: timedelta) -> bool:
+    if not last_call_at:
+        return False
+    return abs(started_at - datetime.fromisoformat(last_call_at)) <= window
+
+
+def _lock(number: str) -> None:
+    """Serialise missed-call grouping per number until the transaction ends (PostgreSQL;
+    SQLite already has a single writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"missed:{number}"])
+
