@@ -141,7 +141,7 @@ WEBHOOK_MAX_BODY_BYTES = 256 * 1024
 REDIS_URL = env_str("REDIS_URL")
 JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 60)
 Q_CLUSTER: dict[str, object] = {
-    "name": "clawsite",
+    "name": env_str("Q_CLUSTER_NAME", "clawsite"),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": JOB_TIMEOUT_SECONDS,
     # Must exceed timeout, or the ORM broker hands a live task to a second worker.
