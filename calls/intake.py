@@ -155,6 +155,8 @@ def _apply_message(cursor, event: MessageEventPayload, received_at: datetime) ->
     at = event.occurred_at or received_at
     message_pk = store.upsert_message(cursor, event, at)
     new = store.insert_message_event(cursor, message_pk, event.status, at)
+    if new:
+        reactions.after_message_event(message_pk, event.status)
     return store.Applied(message_pk=message_pk, new_event=new)
 
 

@@ -301,3 +301,15 @@ def record_status_pg(params: dict[str, object]) -> tuple[int, str, int]:
         cursor.execute(STATUS_INTAKE_PG, values, prepare=True)
         delivery_id, outcome, call_pk = cursor.fetchone()
     return delivery_id, outcome, call_pk
+
+
+def record_placed_call(call_id: str, from_raw: str, to_raw: str) -> int:
+    """Enter a call clawsite just placed through the API, so its status callbacks (which
+    may already be arriving) and the object that placed it share one row."""
+    from django.utils import timezone
+
+    party = Party(direction="outbound", from_raw=from_raw, to_raw=to_raw)
+    row = call_row(call_id, party, timezone.now())
+    row.update(status="queued", status_rank=CALL_STATUS_RANK["queued"])
+    with connection.cursor() as cursor:
+        return upsert_call(cursor, row)

@@ -171,6 +171,10 @@ ARTIFACT_POLL_DELAYS = env_int_list(
 CRM_MAX_WAIT_SECONDS = env_int("CRM_MAX_WAIT_SECONDS", 4 * 3600)
 # Missed calls from one number within this window share one Slack alert.
 MISSED_CALL_WINDOW_MINUTES = env_int("MISSED_CALL_WINDOW_MINUTES", 30)
+# Appointment reminders: a step with less notice than this before the appointment is
+# skipped (after downtime, say), and "send earlier" means this long before quiet hours.
+REMINDER_MIN_NOTICE_MINUTES = env_int("REMINDER_MIN_NOTICE_MINUTES", 15)
+REMINDER_BEFORE_QUIET_MINUTES = env_int("REMINDER_BEFORE_QUIET_MINUTES", 10)
 # Timeout of every outbound HTTP request (Slack, CRM, ClawOps API).
 OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
 

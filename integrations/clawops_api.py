@@ -21,7 +21,7 @@ from clawops import (
     ClawOpsError,
     RateLimitError,
 )
-from clawops.types import SummaryStatus, TranscriptStatus
+from clawops.types import Call, Message, SummaryStatus, TranscriptStatus
 from django.conf import settings
 
 from integrations.http import OutboundError, parse_retry_after
@@ -49,6 +49,18 @@ def get_transcript(call_id: str) -> TranscriptStatus:
 def get_summary(call_id: str) -> SummaryStatus:
     with _mapped_errors(creates=False):
         return client().calls.get_summary(call_id)
+
+
+def create_call(**params: object) -> Call:
+    """``calls.create`` once: a timeout is reported as unknown, never retried here."""
+    with _mapped_errors(creates=True):
+        return client().calls.create(**params)
+
+
+def send_message(**params: object) -> Message:
+    """``messages.create`` once: a timeout is reported as unknown, never retried here."""
+    with _mapped_errors(creates=True):
+        return client().messages.create(**params)
 
 
 @contextmanager

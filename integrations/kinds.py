@@ -28,7 +28,14 @@ class NotYet:
     after_seconds: int
 
 
-Outcome = Done | NotYet
+@dataclass(frozen=True)
+class Skipped:
+    """A rule said no (quiet hours, opted out, too late): recorded, never retried."""
+
+    reason: str
+
+
+Outcome = Done | NotYet | Skipped
 
 
 @dataclass(frozen=True)
@@ -63,12 +70,14 @@ def integration_problems() -> dict[str, str]:
 SLACK_MISSED_CALL = "slack.missed_call"
 FETCH_ARTIFACTS = "clawops.artifacts"
 CRM_ACTIVITY = "crm.activity"
+REMINDER_SMS = "reminder.sms"
+REMINDER_CALL = "reminder.call"
 
 
 @functools.cache
 def table() -> dict[str, JobKind]:
     """Every kind of job by name. Built on first use: the handlers import the ledger."""
-    from integrations import artifacts, crm, slack
+    from integrations import artifacts, crm, reminders, slack
 
     kinds = [
         JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림", slack.send_missed_call_alert,
@@ -78,6 +87,11 @@ def table() -> dict[str, JobKind]:
         # The CRM dedupes on the Idempotency-Key header we send.
         JobKind(CRM_ACTIVITY, "CRM 통화 기록", crm.push_activity,
                 integration="crm", resend_when_in_doubt=True),
+        # A call or SMS that may exist is never created again blindly (product.md rule 6).
+        JobKind(REMINDER_SMS, "예약 안내 문자", reminders.send_reminder_sms,
+                integration="clawops", resend_when_in_doubt=False),
+        JobKind(REMINDER_CALL, "예약 확인 전화", reminders.place_reminder_call,
+                integration="clawops", resend_when_in_doubt=False),
     ]
     return {kind.name: kind for kind in kinds}
 

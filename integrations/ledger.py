@@ -148,6 +148,8 @@ def run(job_id: int) -> str:
     except Exception:
         logger.exception("job %s (%s) raised", job.pk, job.kind)
         return _retry_later(job, traceback.format_exc(limit=6), None)
+    if isinstance(outcome, kinds.Skipped):
+        return _finish(job, JobState.SKIPPED, error=outcome.reason)
     if isinstance(outcome, kinds.NotYet):
         return _set(job, state=JobState.PENDING, last_error=outcome.reason,
                     next_attempt_at=timezone.now() + timedelta(seconds=outcome.after_seconds))

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from calls.models import Call
-from calls.vocabulary import FINAL_CALL_STATUSES, EventKind
-from integrations import kinds, ledger
+from calls.models import Call, Message
+from calls.vocabulary import FINAL_CALL_STATUSES, EventKind, MessageStatus
+from integrations import kinds, ledger, reminders
 from integrations.models import Job, JobState
 
 
@@ -34,6 +34,11 @@ def after_call_event(call_pk: int, kind: str) -> None:
             job = Job.objects.filter(kind=kinds.FETCH_ARTIFACTS, subject=call.call_id).first()
             if job and job.state in (JobState.DONE, JobState.FAILED):
                 ledger.reopen(job)
+
+
+def after_message_event(message_pk: int, status: str) -> None:
+    if status == MessageStatus.RECEIVED:
+        reminders.handle_reply(Message.objects.get(pk=message_pk))
 
 
 def was_connected(call: Call) -> bool:
