@@ -1,0 +1,372 @@
+"""S4: reminder SMS, then a call, then the patient's answer — with a controlled clock."""
+
+import json
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import respx
+import time_machine
+from django.db import connection, transaction
+
+from calls.models import Call, Message
+from integrations import kinds, ledger, reminders
+from integrations.models import (
+    Appointment,
+    AppointmentReply,
+    AppointmentStatus,
+    Clinic,
+    Job,
+    JobState,
+    OptOut,
+    QuietHoursPolicy,
+)
+from tests.clawops_api import API, call_created, message_created
+from tests.helpers import post_form
+
+pytestmark = pytest.mark.django_db
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=SEOUL)
+
+
+@pytest.fixture
+def clinic() -> Clinic:
+    return Clinic.objects.create(name="강남연세치과", phone="0212345678",
+                                 from_number="07052351234")
+
+
+def book(clinic: Clinic, starts_at: datetime, phone: str = "01055551234") -> Appointment:
+    appointment = Appointment.objects.create(clinic=clinic, patient_name="김민지", phone=phone,
+                                             starts_at=starts_at)
+    reminders.plan(appointment)
+    return appointment
+
+
+def job(kind: str, appointment: Appointment) -> Job:
+    return Job.objects.get(kind=kind, subject=reminders.subject(appointment))
+
+
+def run(kind: str, appointment: Appointment) -> str:
+    return ledger.run(job(kind, appointment).pk)
+
+
+def reply(client, body: str, sender: str = "010-5555-1234", message_id: str = "MGreply1"):
+    return post_form(client, {"MessageId": message_id, "AccountId": "AC_test", "From": sender,
+                              "To": "07052351234", "Direction": "inbound", "Type": "sms",
+                              "Status": "received", "Body": body, "NumMedia": "0"})
+
+
+def test_it_plans_the_sms_at_lead_time_and_the_call_after_the_escalation_delay(clinic):
+    appointment = book(clinic, seoul(1, 15))
+    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(1, 14)
+    assert job(kinds.REMINDER_CALL, appointment).next_attempt_at == seoul(1, 14, 10)
+
+
+@respx.mock
+def test_it_runs_a_full_cycle_sms_call_and_a_keypress(client, clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created("MGrem1"))
+    placed = respx.post(f"{API}/calls").mock(return_value=call_created("CArem1"))
+    appointment = book(clinic, seoul(1, 15))
+
+    with time_machine.travel(seoul(1, 14, 0, ), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
+        # The call is not due yet, so nothing happens.
+        assert run(kinds.REMINDER_CALL, appointment) == "not claimed"
+    sent = json.loads(sms.calls.last.request.content)
+    assert (sent["To"], sent["From"]) == ("01055551234", "07052351234")
+    assert sent["Body"] == ("[강남연세치과] 김민지님, 12월 1일(화) 15:00 예약이 있습니다. "
+                            "확인은 1, 취소는 2로 답장해 주세요. 변경 문의 02-1234-5678")
+    appointment.refresh_from_db()
+    assert appointment.reminder_message.message_id == "MGrem1"
+
+    with time_machine.travel(seoul(1, 14, 10), tick=False):
+        assert run(kinds.REMINDER_CALL, appointment) == JobState.DONE
+    body = json.loads(placed.calls.last.request.content)
+    assert body["Url"] == f"https://clinic.example.com/voice/reminders/{appointment.pk}/1/"
+    assert body["StatusCallback"] == "https://clinic.example.com/webhooks/clawops/"
+    assert body["StatusCallbackEvent"] == "initiated ringing answered completed"
+    appointment.refresh_from_db()
+    assert appointment.reminder_call.call_id == "CArem1"
+
+    # The call's status callbacks land on the same call-log row.
+    post_form(client, {"CallId": "CArem1", "CallStatus": "in-progress", "Direction": "outbound",
+                       "From": "07052351234", "To": "01055551234"})
+    call = Call.objects.get(call_id="CArem1")
+    assert call.pk == appointment.reminder_call_id and call.status == "in-progress"
+
+    answer = post_form(client, {"CallId": "CArem1", "Digits": "1"},
+                       path=f"/voice/reminders/{appointment.pk}/1/gather/")
+    assert answer.status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert sms.call_count == placed.call_count == 1
+
+
+@respx.mock
+def test_a_confirmation_before_the_call_step_cancels_the_call(client, clinic):
+    placed = respx.post(f"{API}/calls").mock(return_value=call_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        reply(client, "네 확인했습니다")
+    with time_machine.travel(seoul(1, 14, 10), tick=False):
+        assert run(kinds.REMINDER_CALL, appointment) == JobState.SKIPPED
+    assert "확인됨" in job(kinds.REMINDER_CALL, appointment).last_error
+    assert placed.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [("네", AppointmentStatus.CONFIRMED), ("예", AppointmentStatus.CONFIRMED),
+     ("1", AppointmentStatus.CONFIRMED), ("확인", AppointmentStatus.CONFIRMED),
+     ("네 확인했습니다 감사합니다!", AppointmentStatus.CONFIRMED),
+     ("취소", AppointmentStatus.CANCELLED), ("2", AppointmentStatus.CANCELLED),
+     ("취소할게요", AppointmentStatus.CANCELLED),
+     ("네 근데 시간 바꿀 수 있나요?", AppointmentStatus.NEEDS_STAFF),
+     ("3시 말고 4시요", AppointmentStatus.NEEDS_STAFF)],
+)
+def test_it_reads_each_reply_intent(client, clinic, body, status):
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        assert reply(client, body).status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == status
+    if status == AppointmentStatus.NEEDS_STAFF:
+        assert appointment.staff_note == body
+    assert AppointmentReply.objects.get().appointment == appointment
+
+
+@respx.mock
+@pytest.mark.parametrize("word", ["수신거부", "STOP", "stop"])
+def test_it_opts_a_number_out_and_sends_it_nothing_more(client, clinic, word):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 9), tick=False):
+        reply(client, word)
+    assert OptOut.objects.filter(phone="01055551234").exists()
+    with time_machine.travel(seoul(1, 14), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
+    assert sms.call_count == 0
+
+
+def test_it_matches_a_reply_to_the_next_upcoming_appointment(client, clinic):
+    past = book(clinic, seoul(1, 9))
+    soon = book(clinic, seoul(1, 15))
+    later = book(clinic, seoul(8, 15))
+    with time_machine.travel(seoul(1, 12), tick=False):
+        reply(client, "취소")
+    statuses = {a.pk: a.status for a in Appointment.objects.all()}
+    assert statuses == {past.pk: "scheduled", soon.pk: "cancelled", later.pk: "scheduled"}
+
+
+def test_it_keeps_a_reply_from_an_unknown_number_for_staff(client, clinic):
+    reply(client, "예약하고 싶어요", sender="01099998888")
+    kept = AppointmentReply.objects.get()
+    assert (kept.appointment, kept.intent) == (None, "other")
+
+
+def test_it_reads_a_reply_sent_twice_once(client, clinic):
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        reply(client, "취소")
+        reply(client, "취소")
+    assert AppointmentReply.objects.count() == 1
+    assert Message.objects.count() == 1
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.CONFIRMED])
+def test_it_reminds_no_cancelled_or_confirmed_appointment(clinic, status):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    with time_machine.travel(seoul(1, 14), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
+    assert sms.call_count == 0
+
+
+def test_it_sends_earlier_when_the_time_falls_in_quiet_hours(clinic):
+    appointment = book(clinic, seoul(2, 8, 30))  # SMS would be at 07:30, call at 07:40
+    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(1, 20, 50)
+    assert job(kinds.REMINDER_CALL, appointment).next_attempt_at == seoul(1, 21, 0)
+
+
+@respx.mock
+def test_it_skips_and_records_a_step_in_quiet_hours_where_the_clinic_says_skip(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    clinic.quiet_hours_policy = QuietHoursPolicy.SKIP
+    clinic.save()
+    appointment = book(clinic, seoul(2, 8, 30))
+    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(2, 7, 30)
+    with time_machine.travel(seoul(2, 7, 30), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
+    assert job(kinds.REMINDER_SMS, appointment).last_error == "조용한 시간"
+    assert sms.call_count == 0
+
+
+@respx.mock
+def test_after_downtime_a_step_too_late_is_skipped_not_sent_late(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    placed = respx.post(f"{API}/calls").mock(return_value=call_created())
+    appointment = book(clinic, seoul(1, 15))
+    # Down from 13:50 to 14:50: both steps are overdue and the appointment is 10 min away.
+    with time_machine.travel(seoul(1, 14, 50), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
+        assert run(kinds.REMINDER_CALL, appointment) == JobState.SKIPPED
+    assert job(kinds.REMINDER_SMS, appointment).last_error.startswith("너무 늦음")
+    assert sms.call_count == placed.call_count == 0
+
+
+@respx.mock
+def test_after_a_short_downtime_a_step_still_useful_is_sent(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14, 30), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
+    assert sms.call_count == 1
+
+
+@respx.mock
+def test_rescheduling_starts_a_new_cycle_and_outdates_the_old_one(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    old_sms = job(kinds.REMINDER_SMS, appointment)
+    reminders.reschedule(appointment, seoul(2, 11))
+
+    assert appointment.cycle == 2
+    with time_machine.travel(seoul(1, 14), tick=False):
+        assert ledger.run(old_sms.pk) == JobState.SKIPPED
+    with time_machine.travel(seoul(2, 10), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
+    assert sms.call_count == 1
+    assert Job.objects.filter(kind=kinds.REMINDER_SMS).count() == 2
+
+
+@respx.mock
+def test_send_now_sends_the_reminder_at_once(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 11), tick=False):
+        assert reminders.send_now(appointment)
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
+    assert sms.call_count == 1
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [(httpx.Response(422, json={"error": "blocked", "code": "recipient_blocked"}),
+      JobState.FAILED),
+     (httpx.Response(400, json={"error": "bad", "code": "invalid_phone"}), JobState.FAILED),
+     (httpx.Response(503, json={"error": "busy"}), JobState.PENDING),
+     (httpx.ReadTimeout("no answer"), JobState.UNKNOWN)],
+    ids=["recipient_blocked", "invalid_phone", "503", "timeout: may have been sent"],
+)
+def test_it_classifies_sms_failures_and_never_resends_blindly(clinic, answer, state):
+    route = respx.post(f"{API}/messages")
+    if isinstance(answer, Exception):
+        route.mock(side_effect=answer)
+    else:
+        route.mock(return_value=answer)
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14), tick=False):
+        assert run(kinds.REMINDER_SMS, appointment) == state
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_a_worker_that_died_after_sending_leaves_the_sms_for_staff_to_check(clinic):
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14), tick=False):
+        claimed = ledger.claim(job(kinds.REMINDER_SMS, appointment).pk)
+        ledger.mark_sending(claimed)  # …and the worker is killed here
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        ledger.sweep()
+        assert run(kinds.REMINDER_SMS, appointment) == "not claimed"
+    assert job(kinds.REMINDER_SMS, appointment).state == JobState.UNKNOWN
+    assert sms.call_count == 0
+
+
+@respx.mock
+def test_a_worker_that_died_before_sending_is_replaced_and_sends_once(clinic, monkeypatch):
+    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14), tick=False):
+        ledger.claim(job(kinds.REMINDER_SMS, appointment).pk)  # killed before sending
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        ledger.sweep()
+        assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
+    assert sms.call_count == 1
+
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
+                                   reason="needs concurrent transactions (PostgreSQL)")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@respx.mock
+def test_two_workers_send_one_sms(clinic, monkeypatch):
+    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    sms = respx.post(f"{API}/messages").mock(return_value=message_created())
+    appointment = book(clinic, seoul(1, 15))
+    job_id = job(kinds.REMINDER_SMS, appointment).pk
+    clock = time_machine.travel(seoul(1, 14), tick=True)
+    clock.start()
+    barrier = threading.Barrier(2)
+    states = []
+
+    def worker():
+        barrier.wait()
+        states.append(ledger.run(job_id))
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    clock.stop()
+    assert sorted(states) == [JobState.DONE, "not claimed"]
+    assert sms.call_count == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@respx.mock
+def test_a_confirmation_holding_the_row_makes_the_call_step_wait_and_skip(clinic, monkeypatch):
+    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    placed = respx.post(f"{API}/calls").mock(return_value=call_created())
+    appointment = book(clinic, seoul(1, 15))
+    clock = time_machine.travel(seoul(1, 14, 10), tick=True)
+    clock.start()
+    locked, release = threading.Event(), threading.Event()
+
+    def patient_confirms():
+        # The reply's transaction takes the row first and commits a moment later.
+        with transaction.atomic():
+            Appointment.objects.select_for_update().get(pk=appointment.pk)
+            locked.set()
+            release.wait(10)
+            reminders.apply_answer(appointment.pk, "confirm")
+        connection.close()
+
+    confirming = threading.Thread(target=patient_confirms)
+    confirming.start()
+    assert locked.wait(10)
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    state = run(kinds.REMINDER_CALL, appointment)  # blocks on the row lock until commit
+    confirming.join(10)
+    clock.stop()
+
+    assert state == JobState.SKIPPED
+    assert "확인됨" in job(kinds.REMINDER_CALL, appointment).last_error
+    assert placed.call_count == 0
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.CONFIRMED
