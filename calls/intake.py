@@ -59,13 +59,15 @@ class Result:
     outcome: str
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A verified body that cannot be decoded or parsed; ``error`` says why."""
+
+    error: str
+
+
 def receive(received: Received) -> Result:
-    try:
-        payload = parse_payload(decode_body(received.scheme, received.body))
-    except PayloadError as exc:
-        return _store(received, DeliveryKind.UNKNOWN, Outcome.FAILED, str(exc))
-    if isinstance(payload, UnknownKind):
-        return _store(received, DeliveryKind.UNKNOWN, Outcome.IGNORED, payload.reason)
+    payload = read(received.scheme, received.body)
     if isinstance(payload, CallStatusEvent) and connection.vendor == "postgresql":
         try:
             return _record_status_pg(received, payload)
@@ -75,38 +77,44 @@ def receive(received: Received) -> Result:
             # Fall through: the general path stores the delivery with this error.
             logger.exception("status callback could not be applied in one statement")
     with transaction.atomic():
-        outcome, error, applied = _apply_safely(payload, received.received_at)
-        return _store(received, kind_of(payload), outcome, error, applied)
+        kind, outcome, error, applied = _apply(payload, received.received_at)
+        return _store(received, kind, outcome, error, applied)
 
 
 def replay(delivery: WebhookDelivery) -> str:
     """Read and apply a stored delivery again, with today's code; return its new outcome."""
-    try:
-        payload = parse_payload(decode_body(delivery.scheme, bytes(delivery.body)))
-    except PayloadError as exc:
-        outcome, error, applied = Outcome.FAILED, str(exc), store.Applied()
-    else:
-        if isinstance(payload, UnknownKind):
-            outcome, error, applied = Outcome.IGNORED, payload.reason, store.Applied()
-        else:
-            delivery.kind = kind_of(payload)
-            with transaction.atomic():
-                outcome, error, applied = _apply_safely(payload, delivery.received_at)
-                return _finish_replay(delivery, outcome, error, applied)
-    return _finish_replay(delivery, outcome, error, applied)
-
-
-def _finish_replay(
-    delivery: WebhookDelivery, outcome: str, error: str, applied: store.Applied
-) -> str:
-    if delivery.outcome == Outcome.PROCESSED and outcome == Outcome.DUPLICATE:
-        outcome = Outcome.PROCESSED  # its event is the one already there
-    delivery.outcome, delivery.error = outcome, error
-    delivery.call_id = applied.call_pk or delivery.call_id
-    delivery.message_id = applied.message_pk or delivery.message_id
-    delivery.replayed_at = timezone.now()
-    delivery.save(update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"])
+    with transaction.atomic():
+        payload = read(delivery.scheme, bytes(delivery.body))
+        kind, outcome, error, applied = _apply(payload, delivery.received_at)
+        if delivery.outcome == Outcome.PROCESSED and outcome == Outcome.DUPLICATE:
+            outcome = Outcome.PROCESSED  # its event is the one already there
+        delivery.kind, delivery.outcome, delivery.error = kind, outcome, error
+        delivery.call_id = applied.call_pk or delivery.call_id
+        delivery.message_id = applied.message_pk or delivery.message_id
+        delivery.replayed_at = timezone.now()
+        delivery.save(
+            update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"]
+        )
     return outcome
+
+
+def read(scheme: str, body: bytes) -> Payload | Unreadable:
+    try:
+        return parse_payload(decode_body(scheme, body))
+    except PayloadError as exc:
+        return Unreadable(str(exc))
+
+
+def _apply(
+    payload: Payload | Unreadable, received_at: datetime
+) -> tuple[str, str, str, store.Applied]:
+    """(delivery kind, outcome, error, what was applied) for one read payload."""
+    if isinstance(payload, Unreadable):
+        return DeliveryKind.UNKNOWN, Outcome.FAILED, payload.error, store.Applied()
+    if isinstance(payload, UnknownKind):
+        return DeliveryKind.UNKNOWN, Outcome.IGNORED, payload.reason, store.Applied()
+    outcome, error, applied = _apply_safely(payload, received_at)
+    return kind_of(payload), outcome, error, applied
 
 
 def kind_of(payload: Payload) -> str:
