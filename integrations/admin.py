@@ -77,3 +77,6 @@ class JobAdmin(admin.ModelAdmin):
             for job in queryset.exclude(state=JobState.RUNNING)
         )
         self.message_user(request, f"{retried}건을 다시 시도합니다.", messages.SUCCESS)
+
+
+from integrations import admin_clinics  # noqa: E402,F401

@@ -147,7 +147,11 @@ def run(job_id: int) -> str:
         return _retry_later(job, str(exc), exc.retry_after)
     except Exception:
         logger.exception("job %s (%s) raised", job.pk, job.kind)
-        return _retry_later(job, traceback.format_exc(limit=6), None)
+        error = traceback.format_exc(limit=6)
+        if job.sending_since and not kind.resend_when_in_doubt:
+            # It failed after its request left: the call or SMS may exist.
+            return _finish(job, JobState.UNKNOWN, error=error)
+        return _retry_later(job, error, None)
     if isinstance(outcome, kinds.Skipped):
         return _finish(job, JobState.SKIPPED, error=outcome.reason)
     if isinstance(outcome, kinds.NotYet):

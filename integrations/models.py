@@ -11,6 +11,7 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from calls.models import Call, Message
 
@@ -138,7 +139,7 @@ class Appointment(models.Model):
         ordering = ["starts_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.patient_name} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
 class OptOut(models.Model):

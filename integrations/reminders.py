@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ from integrations.models import (
     QuietHoursPolicy,
     ReplyIntent,
 )
-from integrations.replies import read_intent
+from integrations.replies import is_courtesy_only, read_intent
 
 # What the status callbacks of a reminder call report (contract §2.1).
 CALL_EVENTS = "initiated ringing answered completed"
@@ -52,7 +53,9 @@ def plan(appointment: Appointment) -> None:
     earlier = shift_before_quiet_hours(clinic, sms_at)
     # With "skip", the job stays at its time and records the skip when it comes due.
     sms_at = earlier or sms_at
-    call_at = sms_at + timedelta(minutes=clinic.escalation_delay_minutes)
+    # Counted from when the SMS will really go: an appointment booked at short notice
+    # still gives the patient the whole delay to answer before the phone rings.
+    call_at = max(sms_at, timezone.now()) + timedelta(minutes=clinic.escalation_delay_minutes)
     payload = {"appointment": appointment.pk, "cycle": appointment.cycle}
     ledger.add(kinds.REMINDER_SMS, subject(appointment), due_at=sms_at, payload=payload)
     ledger.add(kinds.REMINDER_CALL, subject(appointment), due_at=call_at, payload=payload)
@@ -60,12 +63,15 @@ def plan(appointment: Appointment) -> None:
 
 def reschedule(appointment: Appointment, starts_at: datetime) -> None:
     """Move the appointment and start a new reminder cycle."""
-    Appointment.objects.filter(pk=appointment.pk).update(
-        starts_at=starts_at, cycle=appointment.cycle + 1, status=AppointmentStatus.SCHEDULED,
-        reminder_message=None, reminder_call=None, staff_note="", updated_at=timezone.now(),
-    )
-    appointment.refresh_from_db()
-    plan(appointment)
+    with transaction.atomic():
+        # The cycle is counted in the database: a stale object must not reuse a cycle.
+        Appointment.objects.select_for_update().filter(pk=appointment.pk).update(
+            starts_at=starts_at, cycle=F("cycle") + 1, status=AppointmentStatus.SCHEDULED,
+            reminder_message=None, reminder_call=None, staff_note="",
+            updated_at=timezone.now(),
+        )
+        appointment.refresh_from_db()
+        plan(appointment)
 
 
 def in_quiet_hours(clinic: Clinic, moment: datetime) -> bool:
@@ -86,7 +92,10 @@ def shift_before_quiet_hours(clinic: Clinic, moment: datetime) -> datetime | Non
                           second=0, microsecond=0)
     if began > local:
         began -= timedelta(days=1)
-    return began - timedelta(minutes=settings.REMINDER_BEFORE_QUIET_MINUTES)
+    # Early enough that the call step, the escalation delay later, also fits before.
+    return began - timedelta(
+        minutes=settings.REMINDER_BEFORE_QUIET_MINUTES + clinic.escalation_delay_minutes
+    )
 
 
 # --- the rules at send time ----------------------------------------------------------------
@@ -199,8 +208,11 @@ def handle_reply(message: Message) -> None:
     if intent == ReplyIntent.OPT_OUT:
         OptOut.objects.get_or_create(phone=phone, defaults={"reason": message.body[:500]})
         return
-    if appointment is not None:
-        apply_answer(appointment.pk, intent, note=message.body)
+    if appointment is None:
+        return
+    if intent == ReplyIntent.OTHER and is_courtesy_only(message.body):
+        return  # "감사합니다" after confirming needs nobody's attention
+    apply_answer(appointment.pk, intent, note=message.body)
 
 
 def apply_answer(appointment_pk: int, intent: str, note: str = "") -> Appointment:

@@ -32,3 +32,8 @@ def read_intent(body: str) -> str:
     if meaningful and all(word in CANCEL_WORDS for word in meaningful):
         return ReplyIntent.CANCEL
     return ReplyIntent.OTHER
+
+
+def is_courtesy_only(body: str) -> bool:
+    words = [word.lower() for word in _TOKEN.split(body) if word]
+    return bool(words) and all(word in COURTESY_WORDS for word in words)

@@ -192,9 +192,41 @@ def test_it_reminds_no_cancelled_or_confirmed_appointment(clinic, status):
 
 
 def test_it_sends_earlier_when_the_time_falls_in_quiet_hours(clinic):
-    appointment = book(clinic, seoul(2, 8, 30))  # SMS would be at 07:30, call at 07:40
-    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(1, 20, 50)
-    assert job(kinds.REMINDER_CALL, appointment).next_attempt_at == seoul(1, 21, 0)
+    with time_machine.travel(seoul(1, 12), tick=False):
+        appointment = book(clinic, seoul(2, 8, 30))  # SMS would be at 07:30, call at 07:40
+    # Both steps fit before 21:00: the SMS 10 min before the call, the call 10 min before.
+    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(1, 20, 40)
+    assert job(kinds.REMINDER_CALL, appointment).next_attempt_at == seoul(1, 20, 50)
+
+
+def test_an_appointment_booked_at_short_notice_still_waits_before_calling(clinic):
+    with time_machine.travel(seoul(1, 10), tick=False):
+        appointment = book(clinic, seoul(1, 10, 30))  # its SMS time, 09:30, has passed
+    assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(1, 9, 30)
+    assert job(kinds.REMINDER_CALL, appointment).next_attempt_at == seoul(1, 10, 10)
+
+
+def test_a_thank_you_after_confirming_changes_nothing(client, clinic):
+    appointment = book(clinic, seoul(1, 15))
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        reply(client, "네", message_id="MG1")
+        reply(client, "감사합니다!", message_id="MG2")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+
+
+@respx.mock
+def test_an_error_after_the_request_left_is_not_retried_blindly(clinic, monkeypatch):
+    placed = respx.post(f"{API}/calls").mock(return_value=call_created())
+    appointment = book(clinic, seoul(1, 15))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup after the call was placed")
+
+    monkeypatch.setattr("calls.store.record_placed_call", broken)
+    with time_machine.travel(seoul(1, 14, 10), tick=False):
+        assert run(kinds.REMINDER_CALL, appointment) == JobState.UNKNOWN
+    assert placed.call_count == 1
 
 
 @respx.mock
@@ -246,6 +278,16 @@ def test_rescheduling_starts_a_new_cycle_and_outdates_the_old_one(clinic):
         assert run(kinds.REMINDER_SMS, appointment) == JobState.DONE
     assert sms.call_count == 1
     assert Job.objects.filter(kind=kinds.REMINDER_SMS).count() == 2
+
+
+def test_rescheduling_from_an_outdated_copy_still_starts_a_new_cycle(clinic):
+    appointment = book(clinic, seoul(1, 15))
+    stale = Appointment.objects.get(pk=appointment.pk)
+    reminders.reschedule(appointment, seoul(2, 11))
+    reminders.reschedule(stale, seoul(3, 11))
+
+    assert stale.cycle == 3
+    assert job(kinds.REMINDER_SMS, stale).next_attempt_at == seoul(3, 10)
 
 
 @respx.mock

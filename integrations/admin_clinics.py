@@ -1,0 +1,554 @@
+"""The front desk's admin for clinic reminders (S4): clinics, appointments with the progress
+of their reminders, the CSV import of a day's appointments, opt-outs and patients' replies.
+
+The appointment list answers "which patients have not confirmed tomorrow" at a glance, so
+each row shows the SMS and call steps of its current reminder cycle. Those come from the
+ledger rows (kind, subject) and the message and call they produced, joined into the list's
+one query by subqueries and select_related — never a query per row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from calls.admin import ReadOnlyAdmin, admin_link
+from calls.phone import format_phone, normalize_phone
+from calls.vocabulary import CallStatus, MessageStatus
+from integrations import appointment_csv, kinds, reminders
+from integrations.models import (
+    Appointment,
+    AppointmentReply,
+    AppointmentStatus,
+    Clinic,
+    Job,
+    JobState,
+    OptOut,
+    ReplyIntent,
+)
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NOT_YET = "-"
+MISSED_CALL_STATUSES = {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.REJECTED,
+                        CallStatus.CANCELED, CallStatus.FAILED}
+FINAL_LABELS = {
+    AppointmentStatus.CONFIRMED: "확인",
+    AppointmentStatus.CANCELLED: "취소",
+    AppointmentStatus.NEEDS_STAFF: "직원 확인 필요",
+}
+
+
+def seoul(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return timezone.localtime(value, SEOUL).strftime(fmt) if value else NOT_YET
+
+
+def _excerpt(text: str | None, length: int = 60) -> str:
+    return Truncator((text or "").strip()).chars(length)
+
+
+def _korean_phone(value: str) -> str:
+    """The same rule as the CSV import, as a form error."""
+    try:
+        return appointment_csv.korean_phone(value)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+# --- clinics -----------------------------------------------------------------------------
+
+
+class ClinicForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = "__all__"
+        help_texts: ClassVar[dict[str, str]] = {
+            "quiet_start": "이 시각부터 끝 시각까지는 문자도 전화도 보내지 않습니다 (한국 시간).",
+            "quiet_end": "시작과 같으면 조용한 시간이 없습니다.",
+        }
+
+    def clean_phone(self) -> str:
+        return _korean_phone(self.cleaned_data["phone"])
+
+    def clean_from_number(self) -> str:
+        return _korean_phone(self.cleaned_data["from_number"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lead, delay = data.get("reminder_lead_minutes"), data.get("escalation_delay_minutes")
+        notice = settings.REMINDER_MIN_NOTICE_MINUTES
+        # reminders.why_not_now skips anything later than this before the appointment, so
+        # a setting past it would plan reminders that are always skipped.
+        if lead is not None and delay is not None and lead - delay < notice:
+            self.add_error("escalation_delay_minutes", (
+                f"전화가 예약 {lead - delay}분 전이 되어 항상 '너무 늦음'으로 건너뜁니다. "
+                f"'안내 문자(예약 몇 분 전)'에서 이 값을 뺀 값이 {notice}분 이상이어야 합니다."
+            ))
+        return data
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    form = ClinicForm
+    list_display = ("name", "phone_display", "from_display", "reminder_lead_minutes",
+                    "escalation_delay_minutes", "quiet_hours", "quiet_hours_policy")
+    search_fields = ("name",)
+
+    @admin.display(description="변경 문의 번호", ordering="phone")
+    def phone_display(self, clinic: Clinic) -> str:
+        return format_phone(clinic.phone)
+
+    @admin.display(description="발신 번호", ordering="from_number")
+    def from_display(self, clinic: Clinic) -> str:
+        return format_phone(clinic.from_number)
+
+    @admin.display(description="조용한 시간")
+    def quiet_hours(self, clinic: Clinic) -> str:
+        if clinic.quiet_start == clinic.quiet_end:
+            return "없음"
+        return f"{clinic.quiet_start:%H:%M}–{clinic.quiet_end:%H:%M}"
+
+
+# --- the appointment list's columns -----------------------------------------------------------
+
+
+def _job_field(kind: str, field: str) -> Subquery:
+    # One indexed lookup on (kind, subject) per column; "reminder_subject" is the
+    # annotation that rebuilds reminders.subject() in SQL.
+    return Subquery(
+        Job.objects.filter(kind=kind, subject=OuterRef("reminder_subject"))
+        .order_by().values(field)[:1]
+    )
+
+
+def with_reminder_progress(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """Appointments with their current cycle's job states, for sms_/call_progress."""
+    return queryset.select_related("clinic", "reminder_message", "reminder_call").annotate(
+        reminder_subject=Concat(
+            Value("appointment:"), Cast("pk", CharField()),
+            Value(":cycle:"), Cast("cycle", CharField()),
+            output_field=CharField(),
+        ),
+        sms_state=_job_field(kinds.REMINDER_SMS, "state"),
+        sms_error=_job_field(kinds.REMINDER_SMS, "last_error"),
+        sms_due=_job_field(kinds.REMINDER_SMS, "next_attempt_at"),
+        call_state=_job_field(kinds.REMINDER_CALL, "state"),
+        call_error=_job_field(kinds.REMINDER_CALL, "last_error"),
+        call_due=_job_field(kinds.REMINDER_CALL, "next_attempt_at"),
+    )
+
+
+def _open_or_stopped(state: str | None, error: str | None, due: datetime | None,
+                     failed: str, running: str) -> str | None:
+    """What a job that has not done its thing says; None once it is done."""
+    if state is None:
+        return NOT_YET  # never planned (an appointment from before the reminders existed)
+    if state == JobState.PENDING:
+        return f"대기 ({seoul(due, '%m-%d %H:%M')})"
+    if state == JobState.RUNNING:
+        return running
+    if state == JobState.SKIPPED:
+        return f"건너뜀: {_excerpt(error)}"
+    if state == JobState.FAILED:
+        return f"{failed}: {_excerpt(error)}"
+    if state == JobState.UNKNOWN:
+        return "결과 확인 필요 (작업 화면에서 확인)"
+    return None
+
+
+def sms_progress(appointment: Appointment) -> str:
+    stopped = _open_or_stopped(getattr(appointment, "sms_state", None),
+                               getattr(appointment, "sms_error", ""),
+                               getattr(appointment, "sms_due", None),
+                               failed="발송 실패", running="보내는 중")
+    if stopped is not None:
+        return stopped
+    message = appointment.reminder_message
+    if message is not None and message.status == MessageStatus.FAILED:
+        return "발송 실패 (통신사 결과)"
+    return "발송"
+
+
+def call_progress(appointment: Appointment) -> str:
+    stopped = _open_or_stopped(getattr(appointment, "call_state", None),
+                               getattr(appointment, "call_error", ""),
+                               getattr(appointment, "call_due", None),
+                               failed="걸기 실패", running="거는 중")
+    if stopped is not None:
+        return stopped
+    call = appointment.reminder_call
+    if call is None:
+        return "전화 걸음"
+    if call.answered_at is not None or (call.status == CallStatus.COMPLETED and call.duration):
+        return "응답 (자동응답기)" if call.answered_by == "machine" else "응답"
+    if call.status == CallStatus.COMPLETED:
+        return "부재 (응답 없음)"  # completed after 0 seconds
+    if call.status in MISSED_CALL_STATUSES:
+        return f"부재 ({CallStatus(call.status).label})"
+    return "전화 걸음"
+
+
+def final_progress(appointment: Appointment) -> str:
+    label = FINAL_LABELS.get(appointment.status)
+    if label is None:
+        return NOT_YET
+    if appointment.status == AppointmentStatus.NEEDS_STAFF:
+        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>{}',
+                           label, f": {_excerpt(appointment.staff_note, 40)}"
+                           if appointment.staff_note else "")
+    return label
+
+
+class DayFilter(admin.SimpleListFilter):
+    """Days as the clinic lives them: Korean midnight to midnight, weeks from Monday."""
+
+    title = "예약일"
+    parameter_name = "day"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("today", "오늘"), ("tomorrow", "내일"), ("week", "이번 주")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        span = day_span(self.value(), timezone.now())
+        if span is None:
+            return queryset
+        return queryset.filter(starts_at__gte=span[0], starts_at__lt=span[1])
+
+
+def day_span(choice: str | None, now: datetime) -> tuple[datetime, datetime] | None:
+    midnight = timezone.localtime(now, SEOUL).replace(hour=0, minute=0, second=0,
+                                                      microsecond=0)
+    day = timedelta(days=1)
+    if choice == "today":
+        return midnight, midnight + day
+    if choice == "tomorrow":
+        return midnight + day, midnight + 2 * day
+    if choice == "week":
+        monday = midnight - timedelta(days=midnight.weekday())
+        return monday, monday + 7 * day
+    return None
+
+
+# --- appointments ------------------------------------------------------------------------
+
+
+class AppointmentForm(forms.ModelForm):
+    class Meta:
+        model = Appointment
+        fields = ("clinic", "patient_name", "phone", "starts_at")
+        help_texts: ClassVar[dict[str, str]] = {
+            "phone": "010-1234-5678, +82 10 1234 5678 모두 됩니다.",
+            "starts_at": "한국 시간. 바꾸면 안내 문자와 전화를 새 시각에 맞춰 다시 보냅니다.",
+        }
+
+    def clean_phone(self) -> str:
+        self.phone_raw = self.cleaned_data["phone"]  # kept beside the normalised number
+        return _korean_phone(self.phone_raw)
+
+    def clean_starts_at(self) -> datetime:
+        starts_at = self.cleaned_data["starts_at"]
+        moved = self.instance.pk is None or "starts_at" in self.changed_data
+        if moved and starts_at <= timezone.now():
+            raise forms.ValidationError("이미 지난 시각입니다.")
+        return starts_at
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    form = AppointmentForm
+    change_list_template = "admin/integrations/appointment/change_list.html"
+    list_display = ("patient_name", "clinic", "starts", "phone_display", "status",
+                    "sms_column", "call_column", "final_column")
+    list_filter = (DayFilter, "clinic", "status")
+    list_select_related = ("clinic", "reminder_message", "reminder_call")
+    search_fields = ("patient_name",)
+    search_help_text = "환자 이름 또는 전화번호(형식 무관, 일부 숫자 가능)"
+    show_full_result_count = False
+    actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
+    readonly_fields = ("status", "staff_note", "cycle", "phone_raw", "sms_column",
+                       "call_column", "final_column", "message_link", "call_link", "jobs_link")
+    fieldsets = (
+        (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at")}),
+        ("상태", {"fields": ("status", "staff_note")}),
+        ("안내 진행 (현재 회차)", {"fields": ("cycle", "sms_column", "call_column",
+                                        "final_column", "message_link", "call_link",
+                                        "jobs_link")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        return with_reminder_progress(super().get_queryset(request))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> Any:
+        if obj is None:  # a new appointment has no status or reminders yet
+            return ((None, {"fields": ("clinic", "patient_name", "phone", "starts_at")}),)
+        return self.fieldsets
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = normalize_phone(term)
+        found = Q(patient_name__icontains=term)
+        if number.isdigit() and len(number) >= 3:
+            found |= Q(phone__contains=number)
+        return queryset.filter(found), False
+
+    # --- columns
+
+    @admin.display(description="예약 시각", ordering="starts_at")
+    def starts(self, appointment: Appointment) -> str:
+        return seoul(appointment.starts_at)
+
+    @admin.display(description="전화번호", ordering="phone")
+    def phone_display(self, appointment: Appointment) -> str:
+        return format_phone(appointment.phone)
+
+    @admin.display(description="안내 문자")
+    def sms_column(self, appointment: Appointment) -> str:
+        return sms_progress(appointment)
+
+    @admin.display(description="확인 전화")
+    def call_column(self, appointment: Appointment) -> str:
+        return call_progress(appointment)
+
+    @admin.display(description="최종")
+    def final_column(self, appointment: Appointment) -> str:
+        return final_progress(appointment)
+
+    @admin.display(description="보낸 안내 문자")
+    def message_link(self, appointment: Appointment) -> str:
+        return admin_link(appointment.reminder_message)
+
+    @admin.display(description="안내 전화")
+    def call_link(self, appointment: Appointment) -> str:
+        call = appointment.reminder_call
+        return admin_link(call, call.call_id if call else None)
+
+    @admin.display(description="작업")
+    def jobs_link(self, appointment: Appointment) -> str:
+        url = reverse("admin:integrations_job_changelist")
+        return format_html('<a href="{}?q={}">이번 회차의 작업 보기</a>', url,
+                           reminders.subject(appointment))
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
+                           add: bool = False, change: bool = False, form_url: str = "",
+                           obj: Appointment | None = None) -> Any:
+        # Shown below the fields by templates/admin/integrations/appointment/change_form.html.
+        if obj is not None:
+            context["replies"] = [_reply_row(reply) for reply in (
+                obj.replies.select_related("message").order_by("created_at", "id"))]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- saving
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form: forms.ModelForm,
+                   change: bool) -> None:
+        """Save and plan the reminders, in the transaction the admin opened for the form."""
+        if "phone" in form.changed_data:
+            obj.phone_raw = form.phone_raw
+        if not change:
+            obj.save()
+            reminders.plan(obj)
+            return
+        # Only the fields staff edited: a reply may have changed status since the page
+        # was opened, and saving the whole row would undo it.
+        edited = [name for name in form.changed_data if name != "starts_at"]
+        if "phone" in edited:
+            edited.append("phone_raw")
+        if edited:
+            obj.save(update_fields=[*edited, "updated_at"])
+        # Reminders name the clinic and the time: either changing means a new cycle.
+        if "starts_at" in form.changed_data or "clinic" in form.changed_data:
+            reminders.reschedule(obj, obj.starts_at)
+
+    # --- actions
+
+    @admin.action(description="지금 안내 문자 보내기", permissions=["change"])
+    def send_reminder_now(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        selected = list(queryset.select_related("clinic"))
+        scheduled = [a for a in selected if a.status == AppointmentStatus.SCHEDULED]
+        sent = 0
+        for appointment in scheduled:
+            with transaction.atomic():
+                sent += reminders.send_now(appointment)
+        parts = [f"{sent}건의 안내 문자를 지금 보냅니다."]
+        if len(scheduled) > sent:
+            parts.append(f"{len(scheduled) - sent}건은 이미 보내는 중입니다.")
+        if len(selected) > len(scheduled):
+            parts.append(f"{len(selected) - len(scheduled)}건은 '예약됨' 상태가 아니라 "
+                         "보내지 않았습니다.")
+        level = messages.SUCCESS if sent == len(selected) else messages.WARNING
+        self.message_user(request, " ".join(parts), level)
+
+    @admin.action(description="확인 처리", permissions=["change"])
+    def mark_confirmed(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        self._answer(request, queryset, ReplyIntent.CONFIRM, AppointmentStatus.CONFIRMED,
+                     "확인 처리했습니다")
+
+    @admin.action(description="취소 처리", permissions=["change"])
+    def mark_cancelled(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        self._answer(request, queryset, ReplyIntent.CANCEL, AppointmentStatus.CANCELLED,
+                     "취소 처리했습니다")
+
+    def _answer(self, request: HttpRequest, queryset: QuerySet[Appointment], intent: str,
+                outcome: str, done: str) -> None:
+        pks = list(queryset.order_by().values_list("pk", flat=True))
+        changed = sum(reminders.apply_answer(pk, intent).status == outcome for pk in pks)
+        text = f"{changed}건을 {done}."
+        if changed < len(pks):
+            # apply_answer never confirms a cancelled appointment.
+            text += f" {len(pks) - changed}건은 취소된 예약이라 그대로 두었습니다."
+        self.message_user(request, text,
+                          messages.SUCCESS if changed == len(pks) else messages.WARNING)
+
+    # --- CSV import
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [path("import/", self.admin_site.admin_view(self.import_view),
+                    name="integrations_appointment_import")]
+        return own + super().get_urls()  # before the catch-all "<object_id>/"
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+        report = None
+        if form.is_bound and form.is_valid():
+            try:
+                report = appointment_csv.import_appointments(form.cleaned_data["file"].read())
+            except appointment_csv.FileProblem as exc:
+                form.add_error("file", str(exc))
+            else:
+                for appointment in report.created:
+                    self.log_addition(request, appointment, "CSV 가져오기")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "예약 CSV 가져오기",
+            "form": form,
+            "report": report,
+            "columns": appointment_csv.COLUMNS,
+        }
+        return TemplateResponse(request, "admin/integrations/appointment/import.html", context)
+
+
+def _reply_row(reply: AppointmentReply) -> dict[str, str]:
+    return {
+        "time": seoul(reply.message.created_at, "%Y-%m-%d %H:%M:%S"),
+        "from": format_phone(reply.message.from_number),
+        "body": reply.message.body,
+        "intent": reply.get_intent_display(),
+        "link": admin_link(reply.message, reply.message.message_id),
+    }
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV 파일")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > appointment_csv.MAX_BYTES:
+            raise forms.ValidationError("파일이 너무 큽니다 (1MB까지). 하루치씩 올려 주세요.")
+        return upload
+
+
+# --- opt-outs and replies --------------------------------------------------------------------
+
+
+class OptOutForm(forms.ModelForm):
+    class Meta:
+        model = OptOut
+        fields = ("phone", "reason")
+
+    def clean_phone(self) -> str:
+        return _korean_phone(self.cleaned_data["phone"])
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    """Numbers that asked for no reminders; deleting one lets reminders reach it again."""
+
+    form = OptOutForm
+    list_display = ("phone_display", "reason_excerpt", "created")
+    search_fields = ("phone",)
+    search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
+        return ("phone", "reason", "created") if obj else ()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        return queryset.filter(phone__contains=number) if number else queryset, False
+
+    @admin.display(description="전화번호", ordering="phone")
+    def phone_display(self, opt_out: OptOut) -> str:
+        return format_phone(opt_out.phone)
+
+    @admin.display(description="받은 문자")
+    def reason_excerpt(self, opt_out: OptOut) -> str:
+        return _excerpt(opt_out.reason)
+
+    @admin.display(description="시각", ordering="created_at")
+    def created(self, opt_out: OptOut) -> str:
+        return seoul(opt_out.created_at)
+
+
+@admin.register(AppointmentReply)
+class AppointmentReplyAdmin(ReadOnlyAdmin):
+    list_display = ("received", "from_display", "body_excerpt", "intent", "appointment_link")
+    list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
+    list_select_related = ("message", "appointment")
+    search_fields = ("message__from_number",)
+    search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
+    fields = ("received", "from_display", "body", "intent", "appointment_link")
+    readonly_fields = fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        if not number:
+            return queryset, False
+        return queryset.filter(message__from_number__contains=number), False
+
+    @admin.display(description="받은 시각", ordering="created_at")
+    def received(self, reply: AppointmentReply) -> str:
+        return seoul(reply.message.created_at, "%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description="보낸 번호")
+    def from_display(self, reply: AppointmentReply) -> str:
+        return format_phone(reply.message.from_number)
+
+    @admin.display(description="내용")
+    def body_excerpt(self, reply: AppointmentReply) -> str:
+        return _excerpt(reply.message.body, 40)
+
+    @admin.display(description="내용")
+    def body(self, reply: AppointmentReply) -> str:
+        return reply.message.body
+
+    @admin.display(description="예약")
+    def appointment_link(self, reply: AppointmentReply) -> str:
+        appointment = reply.appointment
+        if appointment is None:
+            return "연결된 예약 없음"
+        # Appointment.__str__ formats the stored UTC time; staff read Korean time.
+        return admin_link(appointment, f"{appointment.patient_name} {seoul(appointment.starts_at)}")
