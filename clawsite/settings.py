@@ -183,7 +183,11 @@ OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
 SLACK_WEBHOOK_URL = env_url("SLACK_WEBHOOK_URL")
 CRM_API_URL = env_url("CRM_API_URL")
 CRM_API_TOKEN = env_str("CRM_API_TOKEN")
-ORDER_WEBHOOK_SECRET = env_str("ORDER_WEBHOOK_SECRET")
+# Shop order webhook (S2): X-Order-Signature secret(s), comma-separated for rotation like
+# the ClawOps ones; without any, POST /webhooks/orders/ answers 503.
+ORDER_WEBHOOK_SECRETS = env_list("ORDER_WEBHOOK_SECRET")
+# A confirmation call that did not reach the customer is tried once more after this.
+ORDER_RETRY_DELAY_MINUTES = env_int("ORDER_RETRY_DELAY_MINUTES", 30)
 
 # --- Logging: to stderr, never secrets ---------------------------------------------------
 

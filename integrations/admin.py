@@ -80,3 +80,4 @@ class JobAdmin(admin.ModelAdmin):
 
 
 from integrations import admin_clinics  # noqa: E402,F401
+from integrations import admin_callbacks, admin_orders  # noqa: E402,F401

@@ -21,7 +21,7 @@ from clawops import (
     ClawOpsError,
     RateLimitError,
 )
-from clawops.types import Call, Message, SummaryStatus, TranscriptStatus
+from clawops.types import Call, Message, PhoneNumber, SummaryStatus, TranscriptStatus
 from django.conf import settings
 
 from integrations.http import OutboundError, parse_retry_after
@@ -61,6 +61,19 @@ def send_message(**params: object) -> Message:
     """``messages.create`` once: a timeout is reported as unknown, never retried here."""
     with _mapped_errors(creates=True):
         return client().messages.create(**params)
+
+
+def list_numbers() -> list[PhoneNumber]:
+    """Every number of the account with its routing and status callback (one page)."""
+    with _mapped_errors(creates=False):
+        return client().numbers.list()
+
+
+def update_number(number: str, **params: object) -> PhoneNumber:
+    """``numbers.update``: a partial PUT that only sends the fields given, so it is safe
+    to repeat (a settings change, not a creation)."""
+    with _mapped_errors(creates=False):
+        return client().numbers.update(number, **params)
 
 
 @contextmanager

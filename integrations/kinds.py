@@ -72,12 +72,14 @@ FETCH_ARTIFACTS = "clawops.artifacts"
 CRM_ACTIVITY = "crm.activity"
 REMINDER_SMS = "reminder.sms"
 REMINDER_CALL = "reminder.call"
+ORDER_CONFIRMATION_CALL = "order.confirmation_call"
+CALLBACK_CALL = "callback.call"
 
 
 @functools.cache
 def table() -> dict[str, JobKind]:
     """Every kind of job by name. Built on first use: the handlers import the ledger."""
-    from integrations import artifacts, crm, reminders, slack
+    from integrations import artifacts, callbacks, crm, orders, reminders, slack
 
     kinds = [
         JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림", slack.send_missed_call_alert,
@@ -91,6 +93,10 @@ def table() -> dict[str, JobKind]:
         JobKind(REMINDER_SMS, "예약 안내 문자", reminders.send_reminder_sms,
                 integration="clawops", resend_when_in_doubt=False),
         JobKind(REMINDER_CALL, "예약 확인 전화", reminders.place_reminder_call,
+                integration="clawops", resend_when_in_doubt=False),
+        JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화", orders.place_confirmation_call,
+                integration="clawops", resend_when_in_doubt=False),
+        JobKind(CALLBACK_CALL, "직원 요청 콜백", callbacks.place_callback_call,
                 integration="clawops", resend_when_in_doubt=False),
     ]
     return {kind.name: kind for kind in kinds}

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from calls.models import Call, Message
 from calls.vocabulary import FINAL_CALL_STATUSES, EventKind, MessageStatus
-from integrations import kinds, ledger, reminders
+from integrations import kinds, ledger, orders, reminders
 from integrations.models import Job, JobState
 
 
@@ -27,6 +27,8 @@ def after_call_event(call_pk: int, kind: str) -> None:
             alert_missed_call(call)
         elif was_connected(call) and call.status in FINAL_CALL_STATUSES:
             follow_up_connected_call(call)
+        if call.status in FINAL_CALL_STATUSES:
+            orders.on_call_ended(call)
     elif kind in (EventKind.TRANSCRIPT, EventKind.SUMMARY):
         # ClawOps says it is ready: fetch now instead of at the next poll.
         follow_up_connected_call(call)

@@ -1,0 +1,162 @@
+"""Shop orders in admin (S2): the order as the shop sent it, its confirmation calls, their
+jobs, and what was said on the call that reached the customer.
+
+Orders come from the shop, so staff read them and never edit them here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from calls.admin import (
+    ANSWERED_BY_LABELS,
+    ReadOnlyAdmin,
+    admin_link,
+    call_page_context,
+    duration_text,
+    seoul_time,
+)
+from calls.models import Call
+from calls.phone import format_phone, normalize_phone
+from integrations import kinds, orders
+from integrations.admin_callbacks import state_label, status_label
+from integrations.formatting import won
+from integrations.models import Job, JobState, Order, OrderStatus
+
+
+def status_badge(status: str) -> str:
+    label = OrderStatus(status).label if status in OrderStatus.values else status
+    if status in (OrderStatus.NOT_REACHED, OrderStatus.FAILED):
+        # The outcomes that need a person: make them stand out in the list.
+        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', label)
+    return label
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ("received", "order_id", "customer_name", "phone", "amount",
+                    "status_display", "call_count")
+    list_filter = ("status", ("received_at", admin.DateFieldListFilter))
+    search_fields = ("order_id", "customer_name")
+    search_help_text = "주문 번호, 고객 이름 또는 전화번호(형식 무관)"
+    fields = ("order_id", "received", "status_display", "customer_name", "phone",
+              "customer_phone_raw", "items_display", "amount", "body_display")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return super().get_queryset(request).annotate(call_total=Count("calls"))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        if search_term.strip() and number.isdigit():
+            return queryset.filter(customer_phone=number), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        for problem in orders.order_integration_configured(None):
+            messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="접수 시각", ordering="received_at")
+    def received(self, order: Order) -> str:
+        return seoul_time(order.received_at)
+
+    @admin.display(description="고객 번호", ordering="customer_phone")
+    def phone(self, order: Order) -> str:
+        return format_phone(order.customer_phone)
+
+    @admin.display(description="금액", ordering="total_price")
+    def amount(self, order: Order) -> str:
+        return won(order.total_price)
+
+    @admin.display(description="상태", ordering="status")
+    def status_display(self, order: Order) -> str:
+        return status_badge(order.status)
+
+    @admin.display(description="확인 전화", ordering="call_total")
+    def call_count(self, order: Order) -> str:
+        total = getattr(order, "call_total", None)
+        return f"{total}회" if total else "-"
+
+    @admin.display(description="주문 상품")
+    def items_display(self, order: Order) -> str:
+        return orders.items_text(order.items) or "-"
+
+    @admin.display(description="받은 본문")
+    def body_display(self, order: Order) -> str:
+        raw = bytes(order.raw_body)
+        try:
+            text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
+        except ValueError:
+            text = raw.decode("utf-8", errors="replace")
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Order | None = None,
+    ) -> Any:
+        if obj is not None:
+            context.update(order_page_context(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def order_page_context(order: Order) -> dict[str, Any]:
+    """What templates/admin/integrations/order/change_form.html shows below the fields."""
+    placed = _placed_calls(order)
+    jobs = Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                              subject__startswith=orders.subject_prefix(order.order_id))
+    answered = next((call for call in placed if orders.reached(call)), None)
+    context: dict[str, Any] = {
+        "order_calls": [
+            {
+                "attempt": attempt,
+                "link": admin_link(call, call.call_id),
+                "started": seoul_time(call.started_at),
+                "status": status_label(call.status),
+                "answered_by": ANSWERED_BY_LABELS.get(call.answered_by, call.answered_by) or "-",
+                "duration": duration_text(call.duration),
+                "reached": orders.reached(call),
+            }
+            for attempt, call in enumerate(placed, start=1)
+        ],
+        "order_jobs": [
+            {
+                "link": format_html('<a href="{}">{}</a>',
+                                    reverse("admin:integrations_job_change", args=[job.pk]),
+                                    job.subject),
+                "state": state_label(job.state),
+                "attempts": job.attempts,
+                "next_attempt": (seoul_time(job.next_attempt_at)
+                                 if job.state == JobState.PENDING else "-"),
+                "error": job.last_error[:300],
+            }
+            for job in jobs.order_by("created_at", "id")
+        ],
+        "answered_call": answered,
+    }
+    if answered is not None:
+        page = call_page_context(answered)
+        context.update({key: page[key] for key in (
+            "summary", "summary_status", "summary_items",
+            "transcript", "transcript_status", "transcript_lines", "none_yet")})
+    return context
+
+
+def _placed_calls(order: Order) -> list[Call]:
+    """The order's calls in the order they were placed (the link rows' ids)."""
+    through = Order.calls.through.objects.filter(order_id=order.pk).select_related("call")
+    return [link.call for link in through.order_by("pk")]
