@@ -21,7 +21,7 @@ import json
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -111,7 +111,7 @@ def make_parties(rng: random.Random, *, line: str = "", account_id: str = "") ->
 
 def form_time(moment: datetime) -> str:
     """ClawOps' form timestamps: UTC with a Z (contract §2.4)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from calls.phone import normalize_phone
 from calls.vocabulary import (
@@ -197,7 +197,7 @@ class _Fields:
         except ValueError:
             raise PayloadError(f"timestamp {value!r} is not ISO 8601") from None
         # ClawOps timestamps carry an offset (…Z); a bare one is taken as UTC.
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def party(self) -> Party:
         direction = self.text("direction").lower()

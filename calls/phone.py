@@ -31,6 +31,16 @@ def normalize_phone(raw: str) -> str:
     return value
 
 
+def is_korean_number(number: str) -> bool:
+    """Whether a normalised number is one ClawOps can call or text: 0 and 8–10 more digits
+    (010…, 02…, 070…), or an 8-digit representative number (1588-1234)."""
+    if not number.isdigit():
+        return False
+    return (number.startswith("0") and 9 <= len(number) <= 11) or (
+        len(number) == 8 and number[0] == "1"
+    )
+
+
 def format_phone(number: str) -> str:
     """Hyphenate a domestic number the way Korean readers expect (010-1234-5678)."""
     n = normalize_phone(number)

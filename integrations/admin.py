@@ -79,5 +79,8 @@ class JobAdmin(admin.ModelAdmin):
         self.message_user(request, f"{retried}건을 다시 시도합니다.", messages.SUCCESS)
 
 
-from integrations import admin_clinics  # noqa: E402,F401
-from integrations import admin_callbacks, admin_orders  # noqa: E402,F401
+from integrations import (  # noqa: E402,F401
+    admin_callbacks,
+    admin_clinics,  # noqa: E402,F401
+    admin_orders,
+)

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from calls.phone import normalize_phone
+from calls.phone import is_korean_number, normalize_phone
 from integrations import reminders
 from integrations.models import Appointment, Clinic
 
@@ -121,9 +121,7 @@ def korean_phone(raw: str) -> str:
     number = normalize_phone(value)
     if not number.isdigit():
         raise ValueError(f"'{value}'은(는) 한국 전화번호가 아닙니다 (예: 010-1234-5678).")
-    if len(number) == 8 and number.startswith("1"):
-        return number  # representative numbers such as 1588-1234
-    if not number.startswith("0") or not 9 <= len(number) <= 11:
+    if not is_korean_number(number):
         raise ValueError(f"'{value}'은(는) 자릿수가 맞지 않는 전화번호입니다 (예: 010-1234-5678).")
     return number
 

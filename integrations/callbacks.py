@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from calls import store
 from calls.models import Call
+from calls.phone import is_korean_number
 from integrations import clawops_api, kinds, ledger
 from integrations.kinds import Done, Skipped
 from integrations.models import CallbackRequest, Job, JobState
-from integrations.orders import is_korean_number
 
 # What the status callbacks of a callback call report (contract §2.1).
 CALL_EVENTS = "initiated ringing answered completed"

@@ -42,7 +42,7 @@ Outcome = Done | NotYet | Skipped
 class JobKind:
     name: str
     label: str
-    handler: Callable[["Job"], Outcome]
+    handler: Callable[[Job], Outcome]
     # The integration it uses: the job is skipped while that integration is off.
     integration: str
     # Whether a request that may already have arrived can safely be sent again

@@ -164,7 +164,8 @@ def _retry_later(job: Job, error: str, retry_after: float | None) -> str:
     delays = settings.JOB_RETRY_DELAYS
     index = job.attempts - 1
     if index >= len(delays):
-        return _finish(job, JobState.FAILED, error=f"gave up after {job.attempts} attempts: {error}")
+        return _finish(job, JobState.FAILED,
+                       error=f"gave up after {job.attempts} attempts: {error}")
     delay = max(delays[index], retry_after or 0)
     return _set(job, state=JobState.PENDING, last_error=error,
                 next_attempt_at=timezone.now() + timedelta(seconds=delay))

@@ -85,7 +85,9 @@ class Clinic(models.Model):
     phone = models.CharField("변경 문의 번호", max_length=32)
     from_number = models.CharField("발신 번호(ClawOps)", max_length=32)
     reminder_lead_minutes = models.PositiveIntegerField("안내 문자(예약 몇 분 전)", default=60)
-    escalation_delay_minutes = models.PositiveIntegerField("미확인 시 전화(문자 후 몇 분)", default=10)
+    escalation_delay_minutes = models.PositiveIntegerField(
+        "미확인 시 전화(문자 후 몇 분)", default=10
+    )
     quiet_start = models.TimeField("조용한 시간 시작", default=time(21, 0))
     quiet_end = models.TimeField("조용한 시간 끝", default=time(8, 0))
     quiet_hours_policy = models.CharField(

@@ -19,10 +19,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from calls.intake import DATABASE_UNAVAILABLE
-from calls.phone import normalize_phone
+from calls.phone import is_korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
 from integrations import orders
-from integrations.orders import is_korean_number
 
 logger = logging.getLogger(__name__)
 

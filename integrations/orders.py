@@ -59,15 +59,6 @@ def subject_prefix(order_id: str) -> str:
     return f"order:{order_id}:attempt:"
 
 
-def is_korean_number(number: str) -> bool:
-    """A domestic number ClawOps can call: 0 and 8–10 more digits (010…, 02…, 070…), or an
-    8-digit representative number (1588-1234). ``number`` is already normalised."""
-    if not number.isdigit():
-        return False
-    return (number.startswith("0") and 9 <= len(number) <= 11) or (
-        len(number) == 8 and number[0] == "1")
-
-
 def calls_off_reason() -> str:
     """Why confirmation calls cannot be placed, or "" (the API itself is checked by the
     ledger, as for every ClawOps job)."""

@@ -85,7 +85,9 @@ def in_quiet_hours(clinic: Clinic, moment: datetime) -> bool:
 def shift_before_quiet_hours(clinic: Clinic, moment: datetime) -> datetime | None:
     """Where the clinic sends earlier, the last minutes before the quiet hours that
     contain ``moment``; None when ``moment`` is outside them or the clinic skips instead."""
-    if not in_quiet_hours(clinic, moment) or clinic.quiet_hours_policy != QuietHoursPolicy.SEND_EARLIER:
+    if clinic.quiet_hours_policy != QuietHoursPolicy.SEND_EARLIER:
+        return None
+    if not in_quiet_hours(clinic, moment):
         return None
     local = timezone.localtime(moment)
     began = local.replace(hour=clinic.quiet_start.hour, minute=clinic.quiet_start.minute,

@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
 from clawsite.settings import *  # noqa: E402,F403
+from clawsite.settings import MIDDLEWARE, Q_CLUSTER  # noqa: E402  (named: they are extended below)
 
 CLAWOPS_SIGNING_KEYS = ["sk_sign_old", "sk_sign_test"]
 CLAWOPS_WEBHOOK_SECRETS = ["whsec_test"]

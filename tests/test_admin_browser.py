@@ -93,8 +93,8 @@ def test_a_front_desk_user_finds_a_missed_call_and_calls_back(
     rows.first.locator("a").first.click()
     page.wait_for_url(re.compile(r"/admin/calls/call/\d+/change/"))
     timeline = page.locator("#call-events")
-    assert [cell.strip() for cell in timeline.locator("tbody tr td:nth-child(3)").all_inner_texts()] == [
-        "벨 울림", "응답 없음"]
+    statuses = timeline.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert [status.strip() for status in statuses] == ["벨 울림", "응답 없음"]
     assert "11-26 09:15:00" in timeline.inner_text()  # Korean time
     shot(page, "3-call-page")
 

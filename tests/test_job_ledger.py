@@ -79,7 +79,7 @@ def test_it_stops_at_once_on_permanent_failures(alert_job, answer):
 @respx.mock
 def test_it_gives_up_after_the_last_retry(alert_job, settings):
     slack = respx.post(SLACK).mock(return_value=httpx.Response(502))
-    for attempt in range(len(settings.JOB_RETRY_DELAYS) + 1):
+    for _ in range(len(settings.JOB_RETRY_DELAYS) + 1):
         Job.objects.filter(pk=alert_job.pk).update(next_attempt_at=timezone.now())
         ledger.run(alert_job.pk)
 

@@ -41,7 +41,8 @@ def test_it_posts_one_block_kit_alert_for_a_missed_call(client, django_capture_o
 
 
 @respx.mock
-def test_it_alerts_a_completed_inbound_call_of_zero_seconds(client, django_capture_on_commit_callbacks):
+def test_it_alerts_a_completed_inbound_call_of_zero_seconds(
+        client, django_capture_on_commit_callbacks):
     slack = respx.post(SLACK).mock(return_value=httpx.Response(200, text="ok"))
     with django_capture_on_commit_callbacks(execute=True):
         post_json(client, fixture("json_call_completed"))

@@ -6,7 +6,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
 
@@ -172,7 +172,7 @@ def test_it_stops_at_the_first_answer_that_is_not_2xx(refusing_server):
 def _build(scheme: str, seed: int = 7) -> list[demo.Webhook]:
     rng = random.Random(seed)
     return demo.build_webhooks(
-        demo.SCENARIOS, scheme, now=datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc),
+        demo.SCENARIOS, scheme, now=datetime(2026, 11, 26, 3, 0, tzinfo=UTC),
         parties=demo.make_parties(rng), rng=rng,
     )
 
@@ -192,7 +192,7 @@ def test_it_builds_webhooks_clawsite_verifies_and_reads(scheme):
         payload = parse_payload(fields)
         assert isinstance(payload, kinds[webhook.event.split(".")[0]])
         assert payload.occurred_at is not None
-        assert payload.occurred_at < datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
+        assert payload.occurred_at < datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def test_it_uses_fresh_ids_on_every_run():

@@ -58,7 +58,8 @@ def test_it_rejects_a_tampered_form(client):
 
 
 def test_it_rejects_json_signed_with_the_wrong_secret(client):
-    assert post_json(client, fixture("json_call_completed"), secret="whsec_other").status_code == 401
+    response = post_json(client, fixture("json_call_completed"), secret="whsec_other")
+    assert response.status_code == 401
     assert_nothing_stored()
 
 
