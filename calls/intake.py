@@ -33,7 +33,7 @@ from calls.payloads import (
     parse_payload,
 )
 from calls.vocabulary import CallStage, EventKind
-from integrations import reactions
+from integrations import follow_ups, ledger, reactions
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Unreadable:
 
 def receive(received: Received) -> Result:
     payload = read(received.scheme, received.body)
-    if isinstance(payload, CallStatusEvent) and connection.vendor == "postgresql":
+    if isinstance(payload, CallStatusEvent) and single_statement_available():
         try:
             return _record_status_pg(received, payload)
         except DATABASE_UNAVAILABLE:
@@ -79,6 +79,11 @@ def receive(received: Received) -> Result:
     with transaction.atomic():
         kind, outcome, error, applied = _apply(payload, received.received_at)
         return _store(received, kind, outcome, error, applied)
+
+
+def single_statement_available() -> bool:
+    """The one-statement status intake needs PostgreSQL (data-modifying CTEs)."""
+    return connection.vendor == "postgresql"
 
 
 def replay(delivery: WebhookDelivery) -> str:
@@ -242,13 +247,18 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
         body=received.body,
         kind=DeliveryKind.CALL_STATUS,
     )
-    # The statement alone is its own transaction. When the event may start work, the
-    # jobs must commit with it, so both run in one transaction; inside a caller's
-    # transaction a savepoint keeps a failure here from poisoning it.
-    reacts = may_start_work(event)
-    guard = transaction.atomic() if reacts or connection.in_atomic_block else nullcontext()
+    # The statement alone is its own transaction, jobs of a finished call included. When
+    # a rule kept in Python may add jobs too, they must commit with the event, so both run
+    # in one transaction; inside a caller's transaction a savepoint keeps a failure here
+    # from poisoning it.
+    python_rules = reactions.status_needs_python(event)
+    guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
     with guard:
-        delivery_id, outcome, call_pk = store.record_status_pg(params)
-        if reacts and outcome == Outcome.PROCESSED:
-            reactions.after_call_event(call_pk, EventKind.STATUS)
-    return Result(delivery_id, outcome)
+        intake = store.record_status_pg(
+            params, follow_ups.JOBS_STEP, follow_ups.jobs_step_params(received.received_at)
+        )
+        if python_rules and intake.outcome == Outcome.PROCESSED:
+            reactions.after_call_event(intake.call_pk, EventKind.STATUS, follow_ups_planned=True)
+        for job_id in intake.due_job_ids:
+            ledger.enqueue_on_commit(job_id)
+    return Result(intake.delivery_id, intake.outcome)

@@ -29,15 +29,15 @@ def missed_call_q() -> Q:
 
 
 class Call(models.Model):
-    call_id = models.CharField("통화 ID", max_length=64, unique=True)
+    # Unique by a constraint below, not unique=True: that would add a second (LIKE) index
+    # that every write of this hot table pays for and no query uses.
+    call_id = models.CharField("통화 ID", max_length=64)
     direction = models.CharField("방향", max_length=16, choices=Direction.choices, blank=True)
-    from_number = models.CharField("발신 번호", max_length=64, blank=True, db_index=True)
-    to_number = models.CharField("수신 번호", max_length=64, blank=True, db_index=True)
+    from_number = models.CharField("발신 번호", max_length=64, blank=True)
+    to_number = models.CharField("수신 번호", max_length=64, blank=True)
     from_raw = models.CharField("발신 번호(원문)", max_length=128, blank=True)
     to_raw = models.CharField("수신 번호(원문)", max_length=128, blank=True)
-    status = models.CharField(
-        "상태", max_length=16, choices=CallStatus.choices, blank=True, db_index=True
-    )
+    status = models.CharField("상태", max_length=16, choices=CallStatus.choices, blank=True)
     # Rank of `status` (calls/vocabulary.py); the merge keeps the higher one.
     status_rank = models.PositiveSmallIntegerField(default=0, editable=False)
     duration = models.PositiveIntegerField("통화 시간(초)", null=True, blank=True)
@@ -47,7 +47,7 @@ class Call(models.Model):
     sip_response_code = models.PositiveSmallIntegerField("SIP 응답 코드", null=True, blank=True)
     recording_url = models.TextField("녹음 URL", blank=True)
     # The earliest time any event of this call reports: the call's place in the log.
-    started_at = models.DateTimeField("시작", db_index=True)
+    started_at = models.DateTimeField("시작")
     initiated_at = models.DateTimeField("발신 시작", null=True, blank=True)
     ringing_at = models.DateTimeField("벨 울림", null=True, blank=True)
     answered_at = models.DateTimeField("응답", null=True, blank=True)
@@ -57,7 +57,14 @@ class Call(models.Model):
         verbose_name = "통화"
         verbose_name_plural = "통화"
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["-started_at", "-id"], name="call_log_order")]
+        constraints = [models.UniqueConstraint(fields=["call_id"], name="call_id_unique")]
+        # Each status change rewrites every index of the row, so only what admin needs:
+        # the log's order (and date filters), and the two numbers for search.
+        indexes = [
+            models.Index(fields=["-started_at", "-id"], name="call_log_order"),
+            models.Index(fields=["from_number"], name="call_from_number"),
+            models.Index(fields=["to_number"], name="call_to_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.call_id} ({format_phone(self.from_number)} → {format_phone(self.to_number)})"
@@ -78,7 +85,9 @@ class Call(models.Model):
 class CallEvent(models.Model):
     """One row per distinct event of a call (product.md §5 rule 3 gives the keys)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the unique (call, …) constraint below starts with it.
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events",
+                             db_index=False)
     kind = models.CharField("종류", max_length=16, choices=EventKind.choices)
     status = models.CharField("상태", max_length=32)
     # TransferSequence for transfer events; 0 for every other kind.
@@ -214,13 +223,14 @@ class WebhookDelivery(models.Model):
     # Bytes, not text: a signed body may hold anything, NUL bytes included.
     body = models.BinaryField("본문")
     kind = models.CharField("종류", max_length=16, choices=DeliveryKind.choices)
-    outcome = models.CharField("처리 결과", max_length=16, choices=Outcome.choices, db_index=True)
+    outcome = models.CharField("처리 결과", max_length=16, choices=Outcome.choices)
     error = models.TextField("오류", blank=True)
     call = models.ForeignKey(
         Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
     )
     message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries",
+        db_index=False,
     )
     replayed_at = models.DateTimeField("재처리 시각", null=True, blank=True)
 
@@ -228,6 +238,14 @@ class WebhookDelivery(models.Model):
         verbose_name = "웹훅 수신"
         verbose_name_plural = "웹훅 수신"
         ordering = ["-received_at", "-id"]
+        indexes = [
+            # Only the few that need a person are looked up by outcome.
+            models.Index(fields=["-received_at"], condition=Q(outcome="failed"),
+                         name="delivery_needs_attention"),
+            # Most deliveries are about calls; only message deliveries need this one.
+            models.Index(fields=["message"], condition=Q(message__isnull=False),
+                         name="delivery_message"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.outcome}"

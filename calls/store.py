@@ -16,6 +16,7 @@ round trips, not SQL, are what a webhook costs.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,7 +82,7 @@ INSERT INTO calls_call AS c ({", ".join(_CALL_COLUMNS)})
 VALUES ({", ".join(f"%({col})s" for col in _CALL_COLUMNS)})
 ON CONFLICT (call_id) DO UPDATE SET
     {_CALL_MERGE}
-RETURNING id"""
+RETURNING id, call_id, status, direction, duration, answered_at"""
 
 _EVENT_COLUMNS = "call_id, kind, status, sequence, occurred_at, received_at, details"
 CALL_EVENT_INSERT = f"""
@@ -265,9 +266,11 @@ _DELIVERY_COLUMNS = (
     "message_id, replayed_at"
 )
 # The whole intake of a status callback: upsert the call, insert the event once, and store
-# the delivery with an outcome that says whether its event was new. One round trip.
-STATUS_INTAKE_PG = f"""
-WITH c AS ({CALL_UPSERT}),
+# the delivery with an outcome that says whether its event was new. One round trip. A caller
+# may add steps that read the merged call ``c`` and the new event ``e`` (the jobs a finished
+# call starts, integrations/follow_ups.py); their rows are returned as ``job_ids`` when due.
+STATUS_INTAKE_STEPS = f"""
+c AS ({CALL_UPSERT}),
 e AS (
     INSERT INTO calls_callevent ({_EVENT_COLUMNS})
     SELECT c.id, 'status', %(stage)s, 0, %(occurred_at)s, %(received_at)s, %(details)s FROM c
@@ -282,12 +285,31 @@ d AS (
            '', c.id, NULL, NULL
     FROM c
     RETURNING id, outcome, call_id
-)
-SELECT d.id, d.outcome, d.call_id FROM d"""
+)"""
 
 
-def record_status_pg(params: dict[str, object]) -> tuple[int, str, int]:
-    """Run STATUS_INTAKE_PG as a prepared statement on Django's PostgreSQL connection.
+@dataclass(frozen=True)
+class StatusIntake:
+    delivery_id: int
+    outcome: str
+    call_pk: int
+    due_job_ids: list[int]
+
+
+@functools.cache
+def status_intake_sql(extra_step: str) -> str:
+    steps = STATUS_INTAKE_STEPS + (f",{extra_step}" if extra_step else "")
+    due_jobs = (
+        "ARRAY(SELECT id FROM j WHERE next_attempt_at <= %(received_at)s)"
+        if extra_step else "ARRAY[]::bigint[]"
+    )
+    return f"WITH {steps}\nSELECT d.id, d.outcome, d.call_id, {due_jobs} FROM d"
+
+
+def record_status_pg(
+    params: dict[str, object], extra_step: str = "", extra_params: dict[str, object] | None = None
+) -> StatusIntake:
+    """Run the status intake as a prepared statement on Django's PostgreSQL connection.
 
     Django's cursors bind parameters on the client, which cannot be prepared; a plain
     psycopg cursor on the same connection (same transaction) binds them on the server.
@@ -295,12 +317,13 @@ def record_status_pg(params: dict[str, object]) -> tuple[int, str, int]:
     from psycopg import Cursor
     from psycopg.types.json import Jsonb
 
-    values = dict(params, details=Jsonb(params["details"]), headers=Jsonb(params["headers"]))
+    values = dict(params, details=Jsonb(params["details"]), headers=Jsonb(params["headers"]),
+                  **(extra_params or {}))
     connection.ensure_connection()
     with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
-        cursor.execute(STATUS_INTAKE_PG, values, prepare=True)
-        delivery_id, outcome, call_pk = cursor.fetchone()
-    return delivery_id, outcome, call_pk
+        cursor.execute(status_intake_sql(extra_step), values, prepare=True)
+        delivery_id, outcome, call_pk, job_ids = cursor.fetchone()
+    return StatusIntake(delivery_id, outcome, call_pk, list(job_ids))
 
 
 def record_placed_call(call_id: str, from_raw: str, to_raw: str) -> int:

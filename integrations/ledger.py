@@ -185,6 +185,10 @@ def _finish(job: Job, state: str, *, error: str = "", result: dict | None = None
 def _set(job: Job, **fields: object) -> str:
     """Record an outcome, only if this worker still holds the claim it made."""
     now = timezone.now()
+    if fields["state"] == JobState.PENDING:
+        # The message that woke this run is spent: the sweeper sends the next one as soon
+        # as the row falls due, not REENQUEUE_AFTER after the last one.
+        fields["enqueued_at"] = None
     Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
         lease_until=None, sending_since=None, updated_at=now, **fields
     )
@@ -207,7 +211,7 @@ def sweep() -> dict[str, int]:
         else:
             requeued += stale.update(
                 state=JobState.PENDING, next_attempt_at=now, lease_until=None,
-                sending_since=None, updated_at=now,
+                sending_since=None, enqueued_at=None, updated_at=now,
                 last_error="the worker stopped before finishing; running again",
             )
     due = list(

@@ -12,49 +12,58 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from calls.models import Call, Message
-from calls.vocabulary import FINAL_CALL_STATUSES, EventKind, MessageStatus
-from integrations import kinds, ledger, orders, reminders
+from calls.payloads import CallStatusEvent
+from calls.vocabulary import (
+    FINAL_CALL_STATUSES,
+    MISSED_STATUSES,
+    CallStage,
+    Direction,
+    EventKind,
+    MessageStatus,
+)
+from integrations import follow_ups, kinds, ledger, orders, reminders
 from integrations.models import Job, JobState
 
 
-def after_call_event(call_pk: int, kind: str) -> None:
+def after_call_event(call_pk: int, kind: str, *, follow_ups_planned: bool = False) -> None:
+    """``follow_ups_planned``: the single-statement intake already added the jobs of
+    follow_ups (as SQL); only the rules kept in Python remain."""
     call = Call.objects.get(pk=call_pk)
     if kind == EventKind.STATUS:
         if call.is_missed:
             alert_missed_call(call)
-        elif was_connected(call) and call.status in FINAL_CALL_STATUSES:
-            follow_up_connected_call(call)
+        elif not follow_ups_planned and follow_ups.needs_follow_up(call):
+            follow_ups.plan_for(call)
         if call.status in FINAL_CALL_STATUSES:
             orders.on_call_ended(call)
     elif kind in (EventKind.TRANSCRIPT, EventKind.SUMMARY):
         # ClawOps says it is ready: fetch now instead of at the next poll.
-        follow_up_connected_call(call)
+        follow_ups.plan_for(call)
         if not ledger.make_due_now(kinds.FETCH_ARTIFACTS, call.call_id):
             job = Job.objects.filter(kind=kinds.FETCH_ARTIFACTS, subject=call.call_id).first()
             if job and job.state in (JobState.DONE, JobState.FAILED):
                 ledger.reopen(job)
 
 
+def status_needs_python(event: CallStatusEvent) -> bool:
+    """Whether a status event may start work whose rule lives only in Python: a missed-call
+    alert, or the outcome of a call clawsite placed (orders, call-backs). What else a status
+    event starts is also in SQL (follow_ups.JOBS_STEP), so most events stay one statement."""
+    if event.party.direction == Direction.INBOUND:
+        # Only a missed call needs more (a completed call without a duration may be 0 s).
+        return event.stage in MISSED_STATUSES or (
+            event.stage == CallStage.COMPLETED and not event.duration
+        )
+    # Outbound (or a payload that does not say): the end of a call clawsite placed settles
+    # an order or a call-back, and an answer that arrives after the end can change that.
+    return event.stage in FINAL_CALL_STATUSES or event.stage == CallStage.ANSWERED
+
+
 def after_message_event(message_pk: int, status: str) -> None:
     if status == MessageStatus.RECEIVED:
         reminders.handle_reply(Message.objects.get(pk=message_pk))
-
-
-def was_connected(call: Call) -> bool:
-    return call.answered_at is not None or bool(call.duration)
-
-
-def follow_up_connected_call(call: Call) -> None:
-    now = timezone.now()
-    first_poll = settings.ARTIFACT_POLL_DELAYS[0] if settings.ARTIFACT_POLL_DELAYS else 0
-    ledger.add(kinds.FETCH_ARTIFACTS, call.call_id, call_id=call.pk,
-               due_at=now + timedelta(seconds=first_poll))
-    # Sent when transcript and summary are final, or after this wait with what exists.
-    ledger.add(kinds.CRM_ACTIVITY, call.call_id, call_id=call.pk,
-               due_at=now + timedelta(seconds=settings.CRM_MAX_WAIT_SECONDS))
 
 
 def alert_missed_call(call: Call) -> None:

@@ -1,0 +1,80 @@
+"""The work a connected, finished call sets in motion: fetch its transcript and summary, and
+send the CRM record once they are final (product.md S3).
+
+The rule is kept here in its two forms, side by side:
+
+- ``plan_for(call)`` in Python, used wherever the ORM applies an event (SQLite, replays,
+  transcript events);
+- ``JOBS_STEP``, the same rule as a step of the PostgreSQL single-statement intake
+  (calls/store.py), so a status callback stays one round trip: the job rows commit with the
+  event in the same statement, as the ledger requires.
+
+tests/test_follow_ups.py runs the same event sequences through both and compares the jobs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from calls.models import Call
+from calls.vocabulary import FINAL_CALL_STATUSES, MISSED_STATUSES, CallStatus, Direction
+from integrations import kinds, ledger
+
+
+def was_connected(call: Call) -> bool:
+    return call.answered_at is not None or bool(call.duration)
+
+
+def needs_follow_up(call: Call) -> bool:
+    return call.status in FINAL_CALL_STATUSES and was_connected(call) and not call.is_missed
+
+
+def due_times(now: datetime) -> dict[str, datetime]:
+    first_poll = settings.ARTIFACT_POLL_DELAYS[0] if settings.ARTIFACT_POLL_DELAYS else 0
+    return {
+        kinds.FETCH_ARTIFACTS: now + timedelta(seconds=first_poll),
+        # Sent when transcript and summary are final, or after this wait with what exists.
+        kinds.CRM_ACTIVITY: now + timedelta(seconds=settings.CRM_MAX_WAIT_SECONDS),
+    }
+
+
+def plan_for(call: Call) -> None:
+    for kind, due_at in due_times(timezone.now()).items():
+        ledger.add(kind, call.call_id, call_id=call.pk, due_at=due_at)
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{value}'" for value in sorted(values))
+
+
+# The same rule over the merged call row ``c`` of the intake statement, for a new event ``e``.
+# Values are the project's own constants, not input. NULLs are spelled out: in SQL
+# "duration = 0" on an unknown duration is neither true nor false, in Python it is False.
+JOBS_STEP = f"""
+j AS (
+    INSERT INTO integrations_job (kind, subject, group_key, call_id, state, attempts,
+                                  next_attempt_at, last_error, payload, result, created_at,
+                                  updated_at)
+    SELECT k.kind, c.call_id, '', c.id, 'pending', 0, k.due, '', '{{}}'::jsonb, '{{}}'::jsonb,
+           %(now)s, %(now)s
+    FROM c CROSS JOIN (VALUES ('{kinds.FETCH_ARTIFACTS}', %(artifacts_due)s::timestamptz),
+                              ('{kinds.CRM_ACTIVITY}', %(crm_due)s::timestamptz)) AS k(kind, due)
+    WHERE EXISTS (SELECT 1 FROM e)
+      AND c.status IN ({_sql_list(FINAL_CALL_STATUSES)})
+      AND (c.answered_at IS NOT NULL OR c.duration > 0)
+      AND NOT (c.direction = '{Direction.INBOUND}'
+               AND (c.status IN ({_sql_list(MISSED_STATUSES)})
+                    OR (c.status = '{CallStatus.COMPLETED}' AND c.duration IS NOT NULL
+                        AND c.duration = 0)))
+    ON CONFLICT (kind, subject) DO NOTHING
+    RETURNING id, next_attempt_at
+)"""
+
+
+def jobs_step_params(now: datetime) -> dict[str, object]:
+    due = due_times(now)
+    return {"now": now, "artifacts_due": due[kinds.FETCH_ARTIFACTS],
+            "crm_due": due[kinds.CRM_ACTIVITY]}
