@@ -2,7 +2,7 @@
 the PostgreSQL single statement (follow_ups.JOBS_STEP with the Python rules around it) or
 the ORM path every database has (follow_ups.plan_for)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -50,7 +50,7 @@ def jobs_of(call_id: str) -> list[tuple]:
 @pytest.mark.parametrize("name", SEQUENCES)
 def test_both_paths_start_the_same_jobs(client, monkeypatch, name):
     direction, events = SEQUENCES[name]
-    with time_machine.travel(datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 12, 1, 5, 0, tzinfo=UTC), tick=False):
         send(client, "CAsingle", "01055551234", direction, events)
         monkeypatch.setattr("calls.intake.single_statement_available", lambda: False)
         # Another caller, so a missed call is not counted on the first one's alert.
