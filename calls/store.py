@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -296,6 +297,27 @@ class StatusIntake:
     due_job_ids: list[int]
 
 
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@functools.cache
+def numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """The statement with PostgreSQL's own ``$n`` placeholders, and the names in ``$n`` order.
+
+    psycopg parses ``%(name)s`` placeholders on every execution of a statement longer than
+    4 KiB (it caches only shorter ones); this one is longer, so it is numbered once here
+    and run with a raw cursor.
+    """
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED_PARAMETER.sub(number, sql).encode(), tuple(names)
+
+
 @functools.cache
 def status_intake_sql(extra_step: str) -> str:
     steps = STATUS_INTAKE_STEPS + (f",{extra_step}" if extra_step else "")
@@ -311,17 +333,18 @@ def record_status_pg(
 ) -> StatusIntake:
     """Run the status intake as a prepared statement on Django's PostgreSQL connection.
 
-    Django's cursors bind parameters on the client, which cannot be prepared; a plain
+    Django's cursors bind parameters on the client, which cannot be prepared; a raw
     psycopg cursor on the same connection (same transaction) binds them on the server.
     """
-    from psycopg import Cursor
+    from psycopg import RawCursor
     from psycopg.types.json import Jsonb
 
     values = dict(params, details=Jsonb(params["details"]), headers=Jsonb(params["headers"]),
                   **(extra_params or {}))
+    sql, names = numbered(status_intake_sql(extra_step))
     connection.ensure_connection()
-    with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
-        cursor.execute(status_intake_sql(extra_step), values, prepare=True)
+    with connection.wrap_database_errors, RawCursor(connection.connection) as cursor:
+        cursor.execute(sql, [values[name] for name in names], prepare=True)
         delivery_id, outcome, call_pk, job_ids = cursor.fetchone()
     return StatusIntake(delivery_id, outcome, call_pk, list(job_ids))
 

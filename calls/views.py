@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +24,14 @@ KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For", "X-Request-Id")
 
 class ClawOpsWebhookView(APIView):
     """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
+
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # The sender is ClawOps, and the answer is always JSON: nothing to negotiate on a
+        # path that must stay fast.
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
 
     def post(self, request: Request) -> Response:
         # Only the raw Django request is read: request.data would parse the body before

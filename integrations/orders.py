@@ -219,6 +219,12 @@ def reached(call: Call) -> bool:
             and not call.answered_by.startswith("machine"))
 
 
+def placed_for_an_order(call_id: str) -> bool:
+    """Whether this ClawOps call was placed for an order (the webhook's quick check; a call
+    linked a moment later is settled by the job that links it)."""
+    return Order.calls.through.objects.filter(call__call_id=call_id).exists()
+
+
 def on_call_ended(call: Call) -> None:
     """A call reached a final status: settle the orders it was placed for (usually none)."""
     order_pks = list(Order.calls.through.objects.filter(call_id=call.pk)

@@ -49,16 +49,18 @@ def after_call_event(call_pk: int, kind: str, *, follow_ups_planned: bool = Fals
 
 def status_needs_python(event: CallStatusEvent) -> bool:
     """Whether a status event may start work whose rule lives only in Python: a missed-call
-    alert, or the outcome of a call clawsite placed (orders, call-backs). What else a status
-    event starts is also in SQL (follow_ups.JOBS_STEP), so most events stay one statement."""
+    alert, or the outcome of an order's call. What else a status event starts is also in
+    SQL (follow_ups.JOBS_STEP), so most events stay one statement."""
     if event.party.direction == Direction.INBOUND:
         # Only a missed call needs more (a completed call without a duration may be 0 s).
         return event.stage in MISSED_STATUSES or (
             event.stage == CallStage.COMPLETED and not event.duration
         )
-    # Outbound (or a payload that does not say): the end of a call clawsite placed settles
-    # an order or a call-back, and an answer that arrives after the end can change that.
-    return event.stage in FINAL_CALL_STATUSES or event.stage == CallStage.ANSWERED
+    # Outbound (or a payload that does not say): the end of a call placed for an order
+    # settles it, and an answer that arrives after the end can change that.
+    if event.stage not in FINAL_CALL_STATUSES and event.stage != CallStage.ANSWERED:
+        return False
+    return orders.placed_for_an_order(event.call_id)
 
 
 def after_message_event(message_pk: int, status: str) -> None:
