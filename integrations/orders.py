@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Warning, register
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from calls import store
@@ -222,7 +222,14 @@ def reached(call: Call) -> bool:
 def placed_for_an_order(call_id: str) -> bool:
     """Whether this ClawOps call was placed for an order (the webhook's quick check; a call
     linked a moment later is settled by the job that links it)."""
-    return Order.calls.through.objects.filter(call__call_id=call_id).exists()
+    # Plain SQL: this runs inside the webhook for every outbound call's end.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Order.calls.through._meta.db_table} link"
+            " JOIN calls_call c ON c.id = link.call_id WHERE c.call_id = %s LIMIT 1",
+            [call_id],
+        )
+        return cursor.fetchone() is not None
 
 
 def on_call_ended(call: Call) -> None:
