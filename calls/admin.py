@@ -7,6 +7,9 @@ available as ``python manage.py replay``.
 The call list must stay fast on a large log: every column comes from the Call row itself
 (no per-row lookups), the default ordering follows the ``call_log_order`` index, and the
 unfiltered total is not counted twice (``show_full_result_count``).
+
+How values are shown (Korean time, links, badges) is calls.admin_display, shared with the
+integrations' admin; what the call page shows below the call's fields is calls.call_page.
 """
 
 from __future__ import annotations
@@ -14,69 +17,41 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from calls import intake
+from calls.admin_display import (
+    PageContextAdmin,
+    ReadOnlyAdmin,
+    admin_link,
+    alert,
+    answered_by_text,
+    duration_text,
+    outcome_badge,
+    preformatted,
+    seoul_field,
+)
+from calls.call_page import call_page_context
 from calls.decoding import form_fields
 from calls.models import (
-    ArtifactStatus,
     Call,
-    CallEvent,
     Message,
     MessageEvent,
     Outcome,
     Scheme,
-    Summary,
-    Transcript,
     WebhookDelivery,
     missed_call_q,
 )
 from calls.phone import format_phone, normalize_phone
-from calls.vocabulary import ARTIFACT_KINDS, CallStage, Direction, EventKind
+from calls.vocabulary import Direction
 
-NONE_YET = "아직 없음"
-ANSWERED_BY_LABELS = {"human": "사람", "machine": "자동응답기", "unknown": "알 수 없음"}
-# Shown as-is where ClawOps sends more keys than these (custom summary schemas).
-SUMMARY_LABELS = {
-    "coreSummary": "핵심 요약",
-    "decisions": "결정 사항",
-    "followUps": "후속 조치",
-    "sentiment": "분위기",
-}
-MESSAGES_ON_CALL_PAGE = 20
-# A call has a handful of deliveries; retries beyond this are in the linked full list.
-DELIVERIES_ON_CALL_PAGE = 50
 _NON_DIGITS = re.compile(r"\D")
-
-
-def seoul_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """Stored in UTC, read in Korean time (settings.TIME_ZONE is Asia/Seoul)."""
-    return timezone.localtime(value).strftime(fmt) if value else "-"
-
-
-def duration_text(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes}분 {rest}초" if minutes else f"{rest}초"
-
-
-def admin_link(obj: Model | None, text: str | None = None) -> str:
-    if obj is None:
-        return "-"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, text or str(obj))
 
 
 def search_by_number_or_id(
@@ -108,31 +83,6 @@ def search_by_number_or_id(
     return queryset.filter(partial)
 
 
-def _seoul_field(field: str, label: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> Callable[..., str]:
-    """An admin column or read-only field showing a datetime field in Korean time."""
-
-    @admin.display(description=label, ordering=field)
-    def show(self: admin.ModelAdmin, obj: Model) -> str:
-        return seoul_time(getattr(obj, field), fmt)
-
-    return show
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What ClawOps reported is a record, not a draft: viewable, never added or edited."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-
 # --- calls -------------------------------------------------------------------------------
 
 
@@ -152,7 +102,7 @@ class MissedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Call)
-class CallAdmin(ReadOnlyAdmin):
+class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     list_display = (
         "started",
         "direction",
@@ -189,11 +139,11 @@ class CallAdmin(ReadOnlyAdmin):
         "started", "initiated", "ringing", "answered", "ended",
     )
 
-    started = _seoul_field("started_at", "시작", "%Y-%m-%d %H:%M")
-    initiated = _seoul_field("initiated_at", "발신 시작")
-    ringing = _seoul_field("ringing_at", "벨 울림")
-    answered = _seoul_field("answered_at", "응답")
-    ended = _seoul_field("ended_at", "종료")
+    started = seoul_field("started_at", "시작", "%Y-%m-%d %H:%M")
+    initiated = seoul_field("initiated_at", "발신 시작")
+    ringing = seoul_field("ringing_at", "벨 울림")
+    answered = seoul_field("answered_at", "응답")
+    ended = seoul_field("ended_at", "종료")
 
     @admin.display(description="고객 번호")
     def customer(self, call: Call) -> str:
@@ -208,7 +158,7 @@ class CallAdmin(ReadOnlyAdmin):
     def missed(self, call: Call) -> str:
         if not call.is_missed:
             return ""
-        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', "부재중")
+        return alert("부재중")
 
     @admin.display(description="통화 시간", ordering="duration")
     def duration_display(self, call: Call) -> str:
@@ -216,7 +166,7 @@ class CallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="응답 주체", ordering="answered_by")
     def answered_by_display(self, call: Call) -> str:
-        return ANSWERED_BY_LABELS.get(call.answered_by, call.answered_by) or "-"
+        return answered_by_text(call.answered_by)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -226,123 +176,8 @@ class CallAdmin(ReadOnlyAdmin):
         )
         return found, False
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Call | None = None,
-    ) -> Any:
-        if obj is not None:
-            context.update(call_page_context(obj))
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-def call_page_context(call: Call) -> dict[str, Any]:
-    """What templates/admin/calls/call/change_form.html shows below the call's fields."""
-    number = call.customer_number
-    nearby = (
-        Message.objects.filter(Q(from_number=number) | Q(to_number=number))
-        .order_by("-created_at", "-id")[:MESSAGES_ON_CALL_PAGE]
-        if number
-        else Message.objects.none()
-    )
-    transcript = Transcript.objects.filter(call=call).first()
-    summary = Summary.objects.filter(call=call).first()
-    deliveries = call.deliveries.order_by("received_at", "id")[:DELIVERIES_ON_CALL_PAGE]
-    return {
-        "none_yet": NONE_YET,
-        "events": [_event_row(event) for event in call.events.all()],
-        "customer_number": format_phone(number) if number else "",
-        "nearby_messages": [_message_row(message) for message in nearby],
-        "transcript": transcript,
-        "transcript_status": transcript.get_status_display() if transcript else "",
-        "transcript_lines": _transcript_lines(transcript),
-        "summary": summary,
-        "summary_status": summary.get_status_display() if summary else "",
-        "summary_items": _summary_items(summary),
-        "deliveries": [
-            {
-                "link": admin_link(d, f"#{d.pk}"),
-                "received": seoul_time(d.received_at),
-                "kind": d.get_kind_display(),
-                "outcome": outcome_badge(d.outcome),
-            }
-            for d in deliveries
-        ],
-        "deliveries_url": (
-            reverse("admin:calls_webhookdelivery_changelist") + f"?call__id__exact={call.pk}"
-        ),
-    }
-
-
-def _event_row(event: CallEvent) -> dict[str, str]:
-    if event.kind == EventKind.STATUS and event.status in CallStage.values:
-        status = CallStage(event.status).label
-    elif event.kind in ARTIFACT_KINDS and event.status in ArtifactStatus.values:
-        status = ArtifactStatus(event.status).label
-    else:
-        status = event.status
-    return {
-        "time": seoul_time(event.occurred_at),
-        "kind": event.get_kind_display(),
-        "status": status,
-        "details": ", ".join(f"{key}: {value}" for key, value in event.details.items()),
-    }
-
-
-def _message_row(message: Message) -> dict[str, str]:
-    return {
-        "link": admin_link(message, message.message_id),
-        "time": seoul_time(message.created_at),
-        "direction": message.get_direction_display() or "-",
-        "status": message.get_status_display() or "-",
-        "body": Truncator(message.body).chars(80),
-    }
-
-
-def _clock(seconds: object) -> str:
-    try:
-        minutes, rest = divmod(int(float(seconds)), 60)
-    except (TypeError, ValueError, OverflowError):
-        return ""
-    return f"{minutes}:{rest:02d}"
-
-
-def _transcript_lines(transcript: Transcript | None) -> list[dict[str, str]]:
-    if transcript is None or not isinstance(transcript.segments, list):
-        return []
-    return [
-        {
-            "speaker": str(segment.get("speaker", "")),
-            "time": _clock(segment.get("start")),
-            "text": str(segment.get("text", "")),
-        }
-        for segment in transcript.segments
-        if isinstance(segment, dict)
-    ]
-
-
-def _summary_items(summary: Summary | None) -> list[tuple[str, list[str]]]:
-    """Each key of result_json as (label, lines): the default four first, then the rest."""
-    if summary is None or not isinstance(summary.result_json, dict):
-        return []
-    result = summary.result_json
-    keys = [k for k in SUMMARY_LABELS if k in result]
-    keys += [k for k in result if k not in SUMMARY_LABELS]
-    items = []
-    for key in keys:
-        value = result[key]
-        if isinstance(value, list):
-            lines = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value]
-        elif isinstance(value, str):
-            lines = [value] if value else []
-        else:
-            lines = [json.dumps(value, ensure_ascii=False)]
-        items.append((SUMMARY_LABELS.get(key, key), lines))
-    return items
+    def page_context(self, call: Call) -> dict[str, Any]:
+        return call_page_context(call)
 
 
 # --- messages ----------------------------------------------------------------------------
@@ -355,7 +190,7 @@ class MessageEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    occurred = _seoul_field("occurred_at", "발생 시각")
+    occurred = seoul_field("occurred_at", "발생 시각")
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -373,7 +208,7 @@ class MessageAdmin(ReadOnlyAdmin):
     readonly_fields = ("from_display", "to_display", "created")
     inlines = (MessageEventInline,)
 
-    created = _seoul_field("created_at", "시각", "%Y-%m-%d %H:%M")
+    created = seoul_field("created_at", "시각", "%Y-%m-%d %H:%M")
 
     @admin.display(description="발신 번호", ordering="from_number")
     def from_display(self, message: Message) -> str:
@@ -399,18 +234,6 @@ class MessageAdmin(ReadOnlyAdmin):
 # --- webhook deliveries ------------------------------------------------------------------
 
 
-def outcome_badge(outcome: str) -> str:
-    label = Outcome(outcome).label if outcome in Outcome.values else outcome
-    if outcome == Outcome.FAILED:
-        # The one outcome that needs a person: make it stand out in the list.
-        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', label)
-    return label
-
-
-def _pre(text: str) -> SafeString:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
-
-
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("received", "scheme", "kind", "outcome_display", "call_link",
@@ -426,8 +249,8 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("replay",)
 
-    received = _seoul_field("received_at", "수신 시각")
-    replayed = _seoul_field("replayed_at", "재처리 시각")
+    received = seoul_field("received_at", "수신 시각")
+    replayed = seoul_field("replayed_at", "재처리 시각")
 
     @admin.display(description="처리 결과", ordering="outcome")
     def outcome_display(self, delivery: WebhookDelivery) -> str:
@@ -449,11 +272,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="오류")
     def error_display(self, delivery: WebhookDelivery) -> str:
-        return _pre(delivery.error) if delivery.error else "-"
+        return preformatted(delivery.error) if delivery.error else "-"
 
     @admin.display(description="헤더")
     def headers_display(self, delivery: WebhookDelivery) -> str:
-        return _pre(json.dumps(delivery.headers, ensure_ascii=False, indent=2))
+        return preformatted(json.dumps(delivery.headers, ensure_ascii=False, indent=2))
 
     @admin.display(description="본문 (해석)")
     def fields_display(self, delivery: WebhookDelivery) -> str:
@@ -466,11 +289,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
                 text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
             except ValueError:
                 return "-"
-        return _pre(text.replace("\x00", "\\x00"))
+        return preformatted(text.replace("\x00", "\\x00"))
 
     @admin.display(description="본문 (원문)")
     def body_display(self, delivery: WebhookDelivery) -> str:
-        return _pre(delivery.body_text)
+        return preformatted(delivery.body_text)
 
     @admin.action(description="선택한 웹훅 재처리", permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

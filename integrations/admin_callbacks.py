@@ -8,8 +8,6 @@ see or confirm it; the call page links to it through the ``callback_panel`` temp
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
@@ -19,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from calls.admin import admin_link, seoul_time
+from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
 from calls.vocabulary import CallStatus
@@ -86,7 +84,9 @@ def _job_subject() -> Concat:
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(ReadOnlyAdmin):
+    """Requests start from a call (confirm_callback), never from the add page."""
+
     list_display = ("requested", "original_call", "number_display", "requested_by",
                     "job_state", "placed_call_link", "placed_call_status", "again")
     list_select_related = ("call", "placed_call", "requested_by")
@@ -95,7 +95,6 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     fields = ("requested", "original_call", "number_display", "requested_by", "job_state",
               "job_error", "placed_call_link", "placed_call_status")
     readonly_fields = fields
-    show_full_result_count = False
 
     def get_urls(self) -> list[URLPattern]:
         # Before the defaults: "<path:object_id>/" would otherwise take "new/".
@@ -117,18 +116,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
             return shown
         return tuple(name for name in shown if name != "again")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # requests start from a call: see confirm_callback
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="요청 시각", ordering="requested_at")
-    def requested(self, obj: CallbackRequest) -> str:
-        return seoul_time(obj.requested_at)
+    requested = seoul_field("requested_at", "요청 시각")
 
     @admin.display(description="원래 통화")
     def original_call(self, obj: CallbackRequest) -> str:

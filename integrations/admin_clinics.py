@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from calls.admin import ReadOnlyAdmin, admin_link
+from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert
 from calls.phone import format_phone, normalize_phone
 from calls.vocabulary import CallStatus, MessageStatus
 from integrations import appointment_csv, kinds, reminders
@@ -207,8 +207,7 @@ def final_progress(appointment: Appointment) -> str:
     if label is None:
         return NOT_YET
     if appointment.status == AppointmentStatus.NEEDS_STAFF:
-        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>{}',
-                           label, f": {_excerpt(appointment.staff_note, 40)}"
+        return format_html("{}{}", alert(label), f": {_excerpt(appointment.staff_note, 40)}"
                            if appointment.staff_note else "")
     return label
 
@@ -268,7 +267,7 @@ class AppointmentForm(forms.ModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(PageContextAdmin):
     form = AppointmentForm
     change_list_template = "admin/integrations/appointment/change_list.html"
     list_display = ("patient_name", "clinic", "starts", "phone_display", "status",
@@ -346,14 +345,10 @@ class AppointmentAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?q={}">이번 회차의 작업 보기</a>', url,
                            reminders.subject(appointment))
 
-    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
-                           add: bool = False, change: bool = False, form_url: str = "",
-                           obj: Appointment | None = None) -> Any:
+    def page_context(self, appointment: Appointment) -> dict[str, Any]:
         # Shown below the fields by templates/admin/integrations/appointment/change_form.html.
-        if obj is not None:
-            context["replies"] = [_reply_row(reply) for reply in (
-                obj.replies.select_related("message").order_by("created_at", "id"))]
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        return {"replies": [_reply_row(reply) for reply in (
+            appointment.replies.select_related("message").order_by("created_at", "id"))]}
 
     # --- saving
 

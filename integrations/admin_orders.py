@@ -15,14 +15,18 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from calls.admin import (
-    ANSWERED_BY_LABELS,
+from calls.admin_display import (
+    PageContextAdmin,
     ReadOnlyAdmin,
     admin_link,
-    call_page_context,
+    alert,
+    answered_by_text,
     duration_text,
+    preformatted,
+    seoul_field,
     seoul_time,
 )
+from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
 from integrations import kinds, orders
@@ -33,14 +37,12 @@ from integrations.models import Job, JobState, Order, OrderStatus
 
 def status_badge(status: str) -> str:
     label = OrderStatus(status).label if status in OrderStatus.values else status
-    if status in (OrderStatus.NOT_REACHED, OrderStatus.FAILED):
-        # The outcomes that need a person: make them stand out in the list.
-        return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', label)
-    return label
+    # The outcomes that need a person.
+    return alert(label) if status in (OrderStatus.NOT_REACHED, OrderStatus.FAILED) else label
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
     list_display = ("received", "order_id", "customer_name", "phone", "amount",
                     "status_display", "call_count")
     list_filter = ("status", ("received_at", admin.DateFieldListFilter))
@@ -66,9 +68,7 @@ class OrderAdmin(ReadOnlyAdmin):
             messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="접수 시각", ordering="received_at")
-    def received(self, order: Order) -> str:
-        return seoul_time(order.received_at)
+    received = seoul_field("received_at", "접수 시각")
 
     @admin.display(description="고객 번호", ordering="customer_phone")
     def phone(self, order: Order) -> str:
@@ -98,20 +98,10 @@ class OrderAdmin(ReadOnlyAdmin):
             text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
         except ValueError:
             text = raw.decode("utf-8", errors="replace")
-        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+        return preformatted(text)
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Order | None = None,
-    ) -> Any:
-        if obj is not None:
-            context.update(order_page_context(obj))
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    def page_context(self, order: Order) -> dict[str, Any]:
+        return order_page_context(order)
 
 
 def order_page_context(order: Order) -> dict[str, Any]:
@@ -127,7 +117,7 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "link": admin_link(call, call.call_id),
                 "started": seoul_time(call.started_at),
                 "status": status_label(call.status),
-                "answered_by": ANSWERED_BY_LABELS.get(call.answered_by, call.answered_by) or "-",
+                "answered_by": answered_by_text(call.answered_by),
                 "duration": duration_text(call.duration),
                 "reached": orders.reached(call),
             }
@@ -149,10 +139,7 @@ def order_page_context(order: Order) -> dict[str, Any]:
         "answered_call": answered,
     }
     if answered is not None:
-        page = call_page_context(answered)
-        context.update({key: page[key] for key in (
-            "summary", "summary_status", "summary_items",
-            "transcript", "transcript_status", "transcript_lines", "none_yet")})
+        context.update(transcript_summary_context(answered))
     return context
 
 

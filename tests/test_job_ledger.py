@@ -1,6 +1,5 @@
 """The ledger: atomic claims, retries with backoff, permanent stops, the sweeper."""
 
-import threading
 from datetime import timedelta
 
 import httpx
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from integrations import kinds, ledger
 from integrations.models import Job, JobState
-from tests.helpers import post_form
+from tests.helpers import in_parallel, post_form
 
 pytestmark = pytest.mark.django_db
 SLACK = "https://hooks.slack.test/services/T000/B000/XXXX"
@@ -115,17 +114,7 @@ def test_it_lets_one_of_ten_parallel_claims_win(client):
     # The commit ran it once inline (sync queue in tests) and it was rescheduled; due again:
     Job.objects.filter(pk=job.pk).update(state=JobState.PENDING, attempts=0,
                                          next_attempt_at=timezone.now())
-    barrier = threading.Barrier(10)
-    wins = []
-
-    def claim():
-        barrier.wait()
-        wins.append(ledger.claim(job.pk) is not None)
-        connection.close()
-
-    threads = [threading.Thread(target=claim) for _ in range(10)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    wins = in_parallel(10, lambda: ledger.claim(job.pk) is not None)
     assert sorted(wins) == [False] * 9 + [True]
     assert reload(job).attempts == 1
 

@@ -1,7 +1,6 @@
 """POST /webhooks/orders/: signed shop orders, stored once, answered 202 at once (S2)."""
 
 import json
-import threading
 
 import pytest
 import respx
@@ -12,6 +11,7 @@ from calls.signatures import clawops_signature
 from integrations import kinds, orders
 from integrations.models import Job, JobState, Order, OrderStatus
 from tests.clawops_api import API, call_created
+from tests.helpers import post_in_parallel
 
 pytestmark = pytest.mark.django_db
 PATH = "/webhooks/orders/"
@@ -208,38 +208,13 @@ def test_it_stores_a_resent_order_once_and_places_no_second_call(client):
     assert Job.objects.count() == 1
 
 
-def in_parallel(count: int, send) -> list[int]:
-    """Run ``send(client)`` in ``count`` threads released at once; return the statuses."""
-    barrier = threading.Barrier(count)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            statuses.append(send(client).status_code)
-        except BaseException as exc:  # reported in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return statuses
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_one_order_and_places_one_call_when_copies_arrive_in_parallel():
     # Committed for real here, so each job runs at once (Q_CLUSTER sync in tests).
     with respx.mock:
         placed = respx.post(f"{API}/calls").mock(return_value=call_created("CAorder1"))
-        statuses = in_parallel(10, post_order)
+        statuses = post_in_parallel(10, post_order)
 
     assert sorted(statuses) == [202] * 10
     assert Order.objects.count() == 1

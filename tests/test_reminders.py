@@ -24,7 +24,7 @@ from integrations.models import (
     QuietHoursPolicy,
 )
 from tests.clawops_api import API, call_created, message_created
-from tests.helpers import post_form
+from tests.helpers import in_parallel, post_form
 
 pytestmark = pytest.mark.django_db
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -363,17 +363,7 @@ def test_two_workers_send_one_sms(clinic, monkeypatch):
     job_id = job(kinds.REMINDER_SMS, appointment).pk
     clock = time_machine.travel(seoul(1, 14), tick=True)
     clock.start()
-    barrier = threading.Barrier(2)
-    states = []
-
-    def worker():
-        barrier.wait()
-        states.append(ledger.run(job_id))
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    [t.start() for t in threads]
-    [t.join(30) for t in threads]
+    states = in_parallel(2, lambda: ledger.run(job_id))
     clock.stop()
     assert sorted(states) == [JobState.DONE, "not claimed"]
     assert sms.call_count == 1

@@ -9,10 +9,9 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from calls.models import Call, CallEvent, Message, MessageEvent, WebhookDelivery
-from tests.helpers import fixture, post_form, post_json
+from tests.helpers import fixture, post_form, post_in_parallel, post_json
 
 STAGES = ("status_initiated", "status_ringing", "status_answered", "status_completed")
 STATE_FIELDS = (
@@ -68,31 +67,6 @@ def test_it_gives_each_stage_a_timestamp_when_payloads_carry_none(client):
     assert call.status == "completed"
 
 
-def _in_parallel(count: int, send) -> list[int]:
-    """Run `send(client)` in `count` threads released at the same moment; return statuses."""
-    barrier = threading.Barrier(count)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            statuses.append(send(client).status_code)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return statuses
-
-
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
 )
@@ -102,7 +76,7 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_one_event_for_20_identical_deliveries_in_parallel():
     params = fixture("status_completed")
-    statuses = _in_parallel(20, lambda client: post_form(client, params))
+    statuses = post_in_parallel(20, lambda client: post_form(client, params))
 
     assert statuses == [200] * 20
     assert Call.objects.count() == 1
@@ -126,7 +100,7 @@ def test_it_keeps_one_event_when_both_schemes_race():
             chosen = next(senders)
         return chosen(client)
 
-    assert _in_parallel(20, send) == [200] * 20
+    assert post_in_parallel(20, send) == [200] * 20
     assert CallEvent.objects.count() == 1
     assert set(WebhookDelivery.objects.values_list("scheme", flat=True)) == {
         "x-signature", "clawops-signature"}
@@ -143,7 +117,7 @@ def test_it_creates_one_call_when_all_stages_of_a_new_call_race():
             name = next(names)
         return post_form(client, fixture(name))
 
-    assert _in_parallel(20, send) == [200] * 20
+    assert post_in_parallel(20, send) == [200] * 20
     assert Call.objects.count() == 1
     assert CallEvent.objects.count() == 4
     assert Call.objects.get().status == "completed"
@@ -161,7 +135,7 @@ def test_it_keeps_one_message_event_and_one_transfer_event_in_parallel():
             params = next(flip)
         return post_form(client, params)
 
-    assert _in_parallel(20, send) == [200] * 20
+    assert post_in_parallel(20, send) == [200] * 20
     assert Message.objects.count() == 1
     assert MessageEvent.objects.count() == 1
     assert CallEvent.objects.filter(kind="transfer").count() == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from calls.admin import admin_link, seoul_time
+from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
 from integrations import callbacks, kinds

@@ -1,0 +1,110 @@
+"""How the staff admin shows things, shared by every admin module (calls and integrations).
+
+Times are stored in UTC and read in Korean time; links go to a row's admin page; what needs a
+person stands out in red. ReadOnlyAdmin and PageContextAdmin are the two admin shapes the
+ModelAdmins here are built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from calls.models import Outcome
+
+NONE_YET = "아직 없음"
+ANSWERED_BY_LABELS = {"human": "사람", "machine": "자동응답기", "unknown": "알 수 없음"}
+
+
+def seoul_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Stored in UTC, read in Korean time (settings.TIME_ZONE is Asia/Seoul)."""
+    return timezone.localtime(value).strftime(fmt) if value else "-"
+
+
+def seoul_field(field: str, label: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> Callable[..., str]:
+    """An admin column or read-only field showing a datetime field in Korean time."""
+
+    @admin.display(description=label, ordering=field)
+    def show(self: admin.ModelAdmin, obj: Model) -> str:
+        return seoul_time(getattr(obj, field), fmt)
+
+    return show
+
+
+def duration_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}분 {rest}초" if minutes else f"{rest}초"
+
+
+def answered_by_text(answered_by: str) -> str:
+    return ANSWERED_BY_LABELS.get(answered_by, answered_by) or "-"
+
+
+def admin_link(obj: Model | None, text: str | None = None) -> str:
+    if obj is None:
+        return "-"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text or str(obj))
+
+
+def alert(text: str) -> SafeString:
+    """What needs a person: made to stand out in a list."""
+    return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', text)
+
+
+def outcome_badge(outcome: str) -> str:
+    label = Outcome(outcome).label if outcome in Outcome.values else outcome
+    # A failed delivery is the one outcome that needs a person.
+    return alert(label) if outcome == Outcome.FAILED else label
+
+
+def preformatted(text: str) -> SafeString:
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, edited or deleted here: what ClawOps (or the shop) reported is
+    a record, not a draft."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class PageContextAdmin(admin.ModelAdmin):
+    """A change page that shows more than the object's fields: its change_form.html template
+    reads what ``page_context(obj)`` returns (not called on the add page)."""
+
+    def page_context(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Model | None = None,
+    ) -> Any:
+        if obj is not None:
+            context.update(self.page_context(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
