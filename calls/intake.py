@@ -145,7 +145,7 @@ def _apply_status(cursor, event: CallStatusEvent, received_at: datetime) -> stor
         store.status_event_details(event),
     )
     if new and may_start_work(event):
-        reactions.after_call_event(call_pk, EventKind.STATUS)
+        reactions.after_call_event(call_pk, EventKind.STATUS, event.stage)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -255,10 +255,14 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
     guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
     with guard:
         intake = store.record_status_pg(
-            params, follow_ups.JOBS_STEP, follow_ups.jobs_step_params(received.received_at)
+            params,
+            follow_ups.JOBS_STEP,
+            follow_ups.jobs_step_params(received.received_at, event.call_id, event.stage),
         )
         if python_rules and intake.outcome == Outcome.PROCESSED:
-            reactions.after_call_event(intake.call_pk, EventKind.STATUS, follow_ups_planned=True)
+            reactions.after_call_event(
+                intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True
+            )
         for job_id in intake.due_job_ids:
             ledger.enqueue_on_commit(job_id)
     return Result(intake.delivery_id, intake.outcome)

@@ -74,6 +74,7 @@ REMINDER_SMS = "reminder.sms"
 REMINDER_CALL = "reminder.call"
 ORDER_CONFIRMATION_CALL = "order.confirmation_call"
 CALLBACK_CALL = "callback.call"
+ORDER_SETTLE = "order.settle"
 
 
 @functools.cache
@@ -98,6 +99,9 @@ def table() -> dict[str, JobKind]:
                 integration="clawops", resend_when_in_doubt=False),
         JobKind(CALLBACK_CALL, "직원 요청 콜백", callbacks.place_callback_call,
                 integration="clawops", resend_when_in_doubt=False),
+        # Internal work (no integration to be off); settling twice changes nothing.
+        JobKind(ORDER_SETTLE, "주문 통화 결과 반영", orders.settle_after_call,
+                integration="", resend_when_in_doubt=True),
     ]
     return {kind.name: kind for kind in kinds}
 

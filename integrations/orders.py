@@ -4,7 +4,7 @@
   the same transaction (product.md §5 rules 3 and 6); nothing leaves during the request.
 - ``place_confirmation_call`` (the job) places the call through the managed agent with the
   order as per-call context (contract §9), records the placed call and links it to the order.
-- ``on_call_ended`` (from reactions, when a call reaches a final status) settles the order:
+- ``on_call_ended`` (the settlement job a call's end adds, follow_ups.py) settles the order:
   answered by a person, or one more try after ORDER_RETRY_DELAY_MINUTES, then not reached.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Warning, register
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calls import store
@@ -219,17 +219,12 @@ def reached(call: Call) -> bool:
             and not call.answered_by.startswith("machine"))
 
 
-def placed_for_an_order(call_id: str) -> bool:
-    """Whether this ClawOps call was placed for an order (the webhook's quick check; a call
-    linked a moment later is settled by the job that links it)."""
-    # Plain SQL: this runs inside the webhook for every outbound call's end.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {Order.calls.through._meta.db_table} link"
-            " JOIN calls_call c ON c.id = link.call_id WHERE c.call_id = %s LIMIT 1",
-            [call_id],
-        )
-        return cursor.fetchone() is not None
+def settle_after_call(job: Job) -> Done:
+    """The ledger job a call's end adds (integrations/follow_ups.py): settle its orders."""
+    if job.call is None:
+        return Done({"skipped": "the call was deleted"})
+    on_call_ended(job.call)
+    return Done({"call_status": job.call.status})
 
 
 def on_call_ended(call: Call) -> None:

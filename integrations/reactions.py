@@ -16,28 +16,29 @@ from django.db import connection
 from calls.models import Call, Message
 from calls.payloads import CallStatusEvent
 from calls.vocabulary import (
-    FINAL_CALL_STATUSES,
     MISSED_STATUSES,
     CallStage,
     Direction,
     EventKind,
     MessageStatus,
 )
-from integrations import follow_ups, kinds, ledger, orders, reminders
+from integrations import follow_ups, kinds, ledger, reminders
 from integrations.models import Job, JobState
 
 
-def after_call_event(call_pk: int, kind: str, *, follow_ups_planned: bool = False) -> None:
+def after_call_event(
+    call_pk: int, kind: str, stage: str = "", *, follow_ups_planned: bool = False
+) -> None:
     """``follow_ups_planned``: the single-statement intake already added the jobs of
     follow_ups (as SQL); only the rules kept in Python remain."""
     call = Call.objects.get(pk=call_pk)
     if kind == EventKind.STATUS:
         if call.is_missed:
             alert_missed_call(call)
-        elif not follow_ups_planned and follow_ups.needs_follow_up(call):
-            follow_ups.plan_for(call)
-        if call.status in FINAL_CALL_STATUSES:
-            orders.on_call_ended(call)
+        if not follow_ups_planned:
+            if follow_ups.needs_follow_up(call):
+                follow_ups.plan_for(call)
+            follow_ups.plan_settlement(call, stage)
     elif kind in (EventKind.TRANSCRIPT, EventKind.SUMMARY):
         # ClawOps says it is ready: fetch now instead of at the next poll.
         follow_ups.plan_for(call)
@@ -49,18 +50,15 @@ def after_call_event(call_pk: int, kind: str, *, follow_ups_planned: bool = Fals
 
 def status_needs_python(event: CallStatusEvent) -> bool:
     """Whether a status event may start work whose rule lives only in Python: a missed-call
-    alert, or the outcome of an order's call. What else a status event starts is also in
-    SQL (follow_ups.JOBS_STEP), so most events stay one statement."""
-    if event.party.direction == Direction.INBOUND:
-        # Only a missed call needs more (a completed call without a duration may be 0 s).
-        return event.stage in MISSED_STATUSES or (
-            event.stage == CallStage.COMPLETED and not event.duration
-        )
-    # Outbound (or a payload that does not say): the end of a call placed for an order
-    # settles it, and an answer that arrives after the end can change that.
-    if event.stage not in FINAL_CALL_STATUSES and event.stage != CallStage.ANSWERED:
+    alert (its grouping takes a lock and reads earlier alerts). Everything else a status
+    event starts is also in SQL (follow_ups.JOBS_STEP), so those events stay one statement."""
+    if event.party.direction == Direction.OUTBOUND:
         return False
-    return orders.placed_for_an_order(event.call_id)
+    # Inbound, or a payload that does not say: a missed call needs more (a completed call
+    # without a duration may be 0 s).
+    return event.stage in MISSED_STATUSES or (
+        event.stage == CallStage.COMPLETED and not event.duration
+    )
 
 
 def after_message_event(message_pk: int, status: str) -> None:

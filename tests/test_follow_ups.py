@@ -57,3 +57,31 @@ def test_both_paths_start_the_same_jobs(client, monkeypatch, name):
         send(client, "CAorm", "01066661234", direction, events)
 
     assert jobs_of("CAsingle") == jobs_of("CAorm")
+
+
+ORDER_SEQUENCES = {
+    "answered and completed": [("in-progress", {}), ("completed", {"CallDuration": "60"})],
+    "not reached": [("ringing", {}), ("no-answer", {})],
+    "answer after the end": [("completed", {"CallDuration": "0"}),
+                             ("in-progress", {"CallDuration": "45"})],
+}
+
+
+@pytest.mark.parametrize("name", ORDER_SEQUENCES)
+def test_both_paths_settle_an_orders_call_the_same_way(client, monkeypatch, name):
+    from calls.store import record_placed_call
+    from integrations.models import Order
+
+    order = Order.objects.create(order_id="A-1", customer_name="김민지",
+                                 customer_phone="01055551234", items=[], total_price=0,
+                                 raw_body=b"{}")
+    for call_id in ("CAsingle", "CAorm"):
+        order.calls.add(record_placed_call(call_id, "07052351234", "01055551234"))
+    events = ORDER_SEQUENCES[name]
+    with time_machine.travel(datetime(2026, 12, 1, 5, 0, tzinfo=UTC), tick=False):
+        send(client, "CAsingle", "01055551234", OUT, events)
+        monkeypatch.setattr("calls.intake.single_statement_available", lambda: False)
+        send(client, "CAorm", "01055551234", OUT, events)
+
+    assert jobs_of("CAsingle") == jobs_of("CAorm")
+    assert Job.objects.filter(kind="order.settle", call__call_id="CAsingle").exists()

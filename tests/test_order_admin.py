@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call, Summary, Transcript
-from integrations import ledger, orders
+from integrations import kinds, ledger, orders
 from integrations.models import Job, Order, OrderStatus
 from tests.clawops_api import API, call_created
 from tests.helpers import post_form
@@ -36,6 +36,8 @@ def answered_order(client) -> Order:
                    {"CallStatus": "completed", "CallDuration": "95", "AnsweredBy": "human"}):
         post_form(client, {"CallId": "CAorder1", "Direction": "outbound", "From": FROM,
                            "To": "01055551234", **fields})
+    # The worker's part: the settlement the call's end added to the ledger.
+    ledger.run(Job.objects.get(kind=kinds.ORDER_SETTLE).pk)
     call = Call.objects.get(call_id="CAorder1")
     Transcript.objects.create(call=call, status="completed", segments=[
         {"speaker": "speaker_0", "start": 0.0, "end": 2.0, "text": "고객님, 주문 감사합니다."},

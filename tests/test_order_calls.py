@@ -51,10 +51,14 @@ def run(order: Order, attempt: int) -> str:
 
 
 def status(client, call_id: str, call_status: str, **fields: str):
-    """A signed status callback for a call we placed, as ClawOps sends it."""
-    return post_form(client, {"CallId": call_id, "CallStatus": call_status,
-                              "Direction": "outbound", "From": FROM, "To": "01055551234",
-                              **fields})
+    """A signed status callback for a call we placed, as ClawOps sends it; then the
+    worker's part: the settlement job the event added, if any."""
+    response = post_form(client, {"CallId": call_id, "CallStatus": call_status,
+                                  "Direction": "outbound", "From": FROM, "To": "01055551234",
+                                  **fields})
+    for settle in Job.objects.filter(kind=kinds.ORDER_SETTLE, state=JobState.PENDING):
+        assert ledger.run(settle.pk) == JobState.DONE
+    return response
 
 
 def answer_and_hang_up(client, call_id: str, answered_by: str = "human", duration: str = "95"):
