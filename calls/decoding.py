@@ -6,6 +6,7 @@ delivery replays exactly as it was first read.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
@@ -18,14 +19,27 @@ def form_fields(body: bytes, *, strict: bool = False) -> dict[str, str]:
     """Form fields, last value winning (ClawOps never repeats a key; contract §4.1).
 
     ``strict`` raises PayloadError for a body that is not well-formed form encoding;
-    without it, the lenient reading that signature verification must use.
+    without it, the lenient reading that signature verification must use. Both readings
+    of a well-formed body are the same, so it is parsed once for both.
     """
+    if not strict:
+        try:
+            return dict(_pairs(body, strict=True))
+        except (PayloadError, UnicodeDecodeError):
+            pass
+    return dict(_pairs(body, strict=strict))
+
+
+@functools.lru_cache(maxsize=8)
+def _pairs(body: bytes, *, strict: bool) -> tuple[tuple[str, str], ...]:
+    # Each delivery is read twice (to verify it, then to apply it); a few recent bodies
+    # are kept so the second reading costs nothing. Immutable, so sharing is safe.
     text = body.decode("utf-8", errors="strict" if strict else "replace")
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=strict and bool(text))
     except ValueError as exc:
         raise PayloadError(f"malformed form body: {exc}") from None
-    return dict(pairs)
+    return tuple(pairs)
 
 
 def decode_body(scheme: str, body: bytes) -> Mapping[str, object]:

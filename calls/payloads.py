@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from calls.phone import normalize_phone
 from calls.vocabulary import (
@@ -37,11 +38,12 @@ class Party:
     from_raw: str = ""
     to_raw: str = ""
 
-    @property
+    # Cached: the intake reads each several times per delivery.
+    @cached_property
     def from_number(self) -> str:
         return normalize_phone(self.from_raw)
 
-    @property
+    @cached_property
     def to_number(self) -> str:
         return normalize_phone(self.to_raw)
 

@@ -26,8 +26,10 @@ def public_url(request: HttpRequest) -> str:
     return settings.CLAWOPS_PUBLIC_BASE_URL + request.get_full_path()
 
 
-def verify(request: HttpRequest, body: bytes) -> str:
-    """Return the scheme whose signature holds, or raise SignatureRejected."""
+def verify(request: HttpRequest, body: bytes, url: str | None = None) -> str:
+    """Return the scheme whose signature holds, or raise SignatureRejected.
+
+    ``url``: the request's public URL, when the caller has it already."""
     x_signature = request.headers.get(X_SIGNATURE_HEADER)
     clawops_signature = request.headers.get(CLAWOPS_SIGNATURE_HEADER)
     if x_signature is None and clawops_signature is None:
@@ -39,7 +41,7 @@ def verify(request: HttpRequest, body: bytes) -> str:
             raise SignatureRejected(f"{X_SIGNATURE_HEADER} signs form fields; body is JSON")
         params = form_fields(body)
         if verify_x_signature(
-            public_url(request), params, x_signature, settings.CLAWOPS_SIGNING_KEYS
+            url or public_url(request), params, x_signature, settings.CLAWOPS_SIGNING_KEYS
         ):
             return Scheme.X_SIGNATURE
     if clawops_signature is not None and settings.CLAWOPS_WEBHOOK_SECRETS:

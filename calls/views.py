@@ -23,9 +23,18 @@ KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For", "X-Request-Id")
 class ClawOpsWebhookView(APIView):
     """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
 
-    # The sender is ClawOps and every answer is a small JSON object: the view answers with
-    # plain JsonResponse (DRF passes it through) and skips content negotiation, which on
-    # this path, the busiest one, would cost more than the rest of DRF together.
+    # Authenticated by signature (calls.verification), read from the raw body, answered
+    # with a small JsonResponse (DRF passes it through): DRF's own authentication,
+    # permission, throttling, parsing and content negotiation have nothing to do here, and
+    # on the busiest path of the app each costs time per delivery.
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()
+    parser_classes = ()
+
+    def perform_authentication(self, request: Request) -> None:
+        pass  # nothing here reads request.user
+
     def perform_content_negotiation(self, request: Request, force: bool = False):
         return None, None
 
@@ -40,8 +49,9 @@ class ClawOpsWebhookView(APIView):
         if len(body) > limit:
             return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
 
+        url = public_url(http)
         try:
-            scheme = verify(http, body)
+            scheme = verify(http, body, url)
         except SignatureRejected as exc:
             # Header names only: values are signatures, and logs are not for secrets.
             logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(http.headers))
@@ -51,7 +61,7 @@ class ClawOpsWebhookView(APIView):
             scheme=scheme,
             content_type=http.content_type or "",
             headers={name: http.headers[name] for name in KEPT_HEADERS if name in http.headers},
-            url=public_url(http),
+            url=url,
             body=body,
             received_at=timezone.now(),
         )
