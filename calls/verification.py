@@ -30,8 +30,8 @@ def verify(request: HttpRequest, body: bytes, url: str | None = None) -> str:
     """Return the scheme whose signature holds, or raise SignatureRejected.
 
     ``url``: the request's public URL, when the caller has it already."""
-    x_signature = request.headers.get(X_SIGNATURE_HEADER)
-    clawops_signature = request.headers.get(CLAWOPS_SIGNATURE_HEADER)
+    x_signature = request.META.get("HTTP_X_SIGNATURE")
+    clawops_signature = request.META.get("HTTP_X_CLAWOPS_SIGNATURE")
     if x_signature is None and clawops_signature is None:
         raise SignatureRejected(
             f"missing signature: send {X_SIGNATURE_HEADER} or {CLAWOPS_SIGNATURE_HEADER}"
