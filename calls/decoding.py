@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from calls.models import Scheme
 from calls.payloads import PayloadError
 
 
@@ -42,15 +41,20 @@ def _pairs(body: bytes, *, strict: bool) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def decode_body(scheme: str, body: bytes) -> Mapping[str, object]:
-    """The fields of a verified body, or PayloadError saying why there are none."""
-    if scheme == Scheme.X_SIGNATURE:
+def decode_body(content_type: str, body: bytes) -> Mapping[str, object]:
+    """The fields of a verified body, or PayloadError saying why there are none.
+
+    Read by its content type, not by the scheme that verified it: the body signature may
+    cover a form as well as JSON."""
+    if not is_json(content_type, body):
         try:
             return form_fields(body, strict=True)
         except UnicodeDecodeError:
             raise PayloadError("form body is not valid UTF-8") from None
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise PayloadError("JSON body is nested too deeply") from None
     except UnicodeDecodeError:
         raise PayloadError("JSON body is not valid UTF-8") from None
     except ValueError as exc:
@@ -58,3 +62,9 @@ def decode_body(scheme: str, body: bytes) -> Mapping[str, object]:
     if not isinstance(data, dict):
         raise PayloadError(f"JSON body must be an object, not {type(data).__name__}")
     return data
+
+
+def is_json(content_type: str, body: bytes) -> bool:
+    if content_type:
+        return content_type.split(";")[0].strip().lower() == "application/json"
+    return body.lstrip()[:1] in (b"{", b"[")

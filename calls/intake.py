@@ -67,7 +67,7 @@ class Unreadable:
 
 
 def receive(received: Received) -> Result:
-    payload = read(received.scheme, received.body)
+    payload = read(received.content_type, received.body)
     if isinstance(payload, CallStatusEvent) and single_statement_available():
         try:
             return _record_status_pg(received, payload)
@@ -89,7 +89,7 @@ def single_statement_available() -> bool:
 def replay(delivery: WebhookDelivery) -> str:
     """Read and apply a stored delivery again, with today's code; return its new outcome."""
     with transaction.atomic():
-        payload = read(delivery.scheme, bytes(delivery.body))
+        payload = read(delivery.content_type, bytes(delivery.body))
         kind, outcome, error, applied = _apply(payload, delivery.received_at)
         if delivery.outcome == Outcome.PROCESSED and outcome == Outcome.DUPLICATE:
             outcome = Outcome.PROCESSED  # its event is the one already there
@@ -103,9 +103,9 @@ def replay(delivery: WebhookDelivery) -> str:
     return outcome
 
 
-def read(scheme: str, body: bytes) -> Payload | Unreadable:
+def read(content_type: str, body: bytes) -> Payload | Unreadable:
     try:
-        return parse_payload(decode_body(scheme, body))
+        return parse_payload(decode_body(content_type, body))
     except PayloadError as exc:
         return Unreadable(str(exc))
 
@@ -253,12 +253,25 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
     # from poisoning it.
     python_rules = reactions.status_needs_python(event)
     guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
+    extra = follow_ups.jobs_step_params(
+        received.received_at, event.call_id, event.stage, may_start_work(event)
+    )
     with guard:
-        intake = store.record_status_pg(
-            params,
-            follow_ups.JOBS_STEP,
-            follow_ups.jobs_step_params(received.received_at, event.call_id, event.stage),
-        )
+        try:
+            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
+        except DATABASE_UNAVAILABLE:
+            # A kept-alive connection the server dropped (a restart): the statement never
+            # ran, so it is safe to reconnect and run it once more. This path skips
+            # Django's per-request health check, which would cost a round trip each time.
+            dropped = (
+                connection.connection is not None
+                and not connection.in_atomic_block
+                and not connection.is_usable()
+            )
+            if not dropped:
+                raise
+            connection.close()
+            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
         if python_rules and intake.outcome == Outcome.PROCESSED:
             reactions.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True

@@ -180,7 +180,7 @@ class _Fields:
             raise PayloadError(f"field {alias!r} must be a whole number, not a boolean")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and value.strip().isdigit():
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             number = int(value)
         elif isinstance(value, float) and value.is_integer():
             number = int(value)

@@ -41,6 +41,12 @@ _LARGEST = (
     "{col} = CASE WHEN {t}.{col} IS NULL OR excluded.{col} > {t}.{col} "
     "THEN COALESCE(excluded.{col}, {t}.{col}) ELSE {t}.{col} END"
 )
+# Details of how a call ended come from its highest-ranked status that has them, so an
+# "answered" event's AnsweredBy yields to the final event's whatever order they arrive in.
+_FROM_HIGHER_RANK = (
+    "{col} = CASE WHEN excluded.{col} <> '' AND ({t}.{col} = '' "
+    "OR excluded.status_rank > {t}.status_rank) THEN excluded.{col} ELSE {t}.{col} END"
+)
 _HIGHER_RANK = (
     "{col} = CASE WHEN excluded.status_rank > {t}.status_rank "
     "THEN excluded.{col} ELSE {t}.{col} END"
@@ -50,6 +56,7 @@ _HIGHER_RANK = (
 def _merge(table_alias: str, rules: dict[str, tuple[str, ...]]) -> str:
     templates = {
         "first": _FIRST_NON_EMPTY,
+        "ranked": _FROM_HIGHER_RANK,
         "earliest": _EARLIEST,
         "largest": _LARGEST,
         "rank": _HIGHER_RANK,
@@ -70,8 +77,8 @@ _CALL_COLUMNS = (
 _CALL_MERGE = _merge(
     "c",
     {
-        "first": ("direction", "from_number", "to_number", "from_raw", "to_raw",
-                  "answered_by", "hangup_cause", "hangup_source", "recording_url"),
+        "first": ("direction", "from_number", "to_number", "from_raw", "to_raw"),
+        "ranked": ("answered_by", "hangup_cause", "hangup_source", "recording_url"),
         "earliest": ("started_at", "initiated_at", "ringing_at", "answered_at", "ended_at"),
         "largest": ("duration", "sip_response_code"),
         # status before status_rank: both must compare against the old rank.

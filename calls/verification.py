@@ -36,9 +36,12 @@ def verify(request: HttpRequest, body: bytes, url: str | None = None) -> str:
         raise SignatureRejected(
             f"missing signature: send {X_SIGNATURE_HEADER} or {CLAWOPS_SIGNATURE_HEADER}"
         )
-    if x_signature is not None and settings.CLAWOPS_SIGNING_KEYS:
-        if request.content_type == "application/json":
-            raise SignatureRejected(f"{X_SIGNATURE_HEADER} signs form fields; body is JSON")
+    is_json = request.content_type == "application/json"
+    if x_signature is not None and clawops_signature is None and is_json:
+        raise SignatureRejected(f"{X_SIGNATURE_HEADER} signs form fields; body is JSON")
+    # Any one scheme that holds is enough; X-Signature covers form fields only, so on a
+    # JSON body (which may carry it too) only the body signature is checked.
+    if x_signature is not None and settings.CLAWOPS_SIGNING_KEYS and not is_json:
         params = form_fields(body)
         if verify_x_signature(
             url or public_url(request), params, x_signature, settings.CLAWOPS_SIGNING_KEYS

@@ -36,9 +36,9 @@ def fetch_artifacts(job: Job) -> Done | NotYet:
     states = {"transcript": transcript.status, "summary": summary.status}
     pending = [name for name, state in states.items() if state not in FINAL]
     delays = settings.ARTIFACT_POLL_DELAYS
-    if pending and job.attempts < len(delays):
-        # delays[0] was the wait before the first attempt.
-        return NotYet(f"{' and '.join(pending)} still pending", delays[job.attempts])
+    asked = ledger.polls(job) + 1  # delays[0] was the wait before the first ask
+    if pending and asked < len(delays):
+        return NotYet(f"{' and '.join(pending)} still pending", delays[asked])
     # Final, or waited long enough: the CRM record goes now with what exists.
     ledger.make_due_now(kinds.CRM_ACTIVITY, call.call_id)
     return Done(states)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import httpx
 from clawops import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     ClawOps,
@@ -94,9 +95,17 @@ def _mapped_errors(*, creates: bool) -> Iterator[None]:
     except APIStatusError as exc:
         transient = (exc.status_code >= 500 or exc.status_code == 408) and (
             exc.code not in PERMANENT_CODES)
-        raise OutboundError(_describe(exc), permanent=not transient) from None
+        # A create that failed behind ClawOps' gateway (500, 502, 504) may have been
+        # carried out; 503 says it was not (the service refused it).
+        unknown = creates and transient and exc.status_code not in (408, 503)
+        raise OutboundError(_describe(exc), permanent=not transient, unknown=unknown) from None
+    except APIResponseValidationError as exc:
+        # ClawOps answered 2xx with something the SDK could not read: for a create, the
+        # call or message exists.
+        raise OutboundError(f"ClawOps API: unreadable answer: {exc}", permanent=True,
+                            unknown=creates) from None
     except ClawOpsError as exc:
-        # Response validation and configuration errors: retrying the same call won't help.
+        # Configuration errors: retrying the same call won't help.
         raise OutboundError(f"ClawOps API: {type(exc).__name__}: {exc}", permanent=True) from None
 
 

@@ -155,9 +155,18 @@ def run(job_id: int) -> str:
     if isinstance(outcome, kinds.Skipped):
         return _finish(job, JobState.SKIPPED, error=outcome.reason)
     if isinstance(outcome, kinds.NotYet):
+        # Waiting is not failing: the run gives its attempt back, so polls never use up
+        # the retries a later transient failure needs; polls are counted on their own.
         return _set(job, state=JobState.PENDING, last_error=outcome.reason,
-                    next_attempt_at=timezone.now() + timedelta(seconds=outcome.after_seconds))
+                    next_attempt_at=timezone.now() + timedelta(seconds=outcome.after_seconds),
+                    attempts=job.attempts - 1,
+                    payload={**job.payload, "polls": polls(job) + 1})
     return _finish(job, JobState.DONE, result=outcome.result)
+
+
+def polls(job: Job) -> int:
+    """How many times the job has come back with NotYet."""
+    return int(job.payload.get("polls", 0))
 
 
 def _retry_later(job: Job, error: str, retry_after: float | None) -> str:

@@ -168,6 +168,10 @@ def why_not(order: Order, attempt: int) -> str:
     return ""
 
 
+# After placing a call, when to look whether it ended before it was linked to its order.
+SETTLE_CHECK_AFTER = timedelta(minutes=1)
+
+
 def _place(job: Job, attempt: int) -> Done | Skipped:
     order = Order.objects.filter(pk=job.payload.get("order")).first()
     if order is None:
@@ -200,12 +204,12 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
         order.status = OrderStatus.CALLING
         order.save(update_fields=["status"])
         Job.objects.filter(pk=job.pk).update(call_id=call_pk)
-        # A call that failed at once may have reported its end before this link existed;
-        # the call row's lock (taken by record_placed_call) orders the two, so either
-        # that event sees the link or this read sees its status.
-        call = Call.objects.get(pk=call_pk)
-        if call.status in FINAL_CALL_STATUSES:
-            settle(order, call)
+        # A call that ended at once may report its end while this transaction is open:
+        # that event's statement cannot see the link yet, and this one cannot see the end.
+        # A settlement shortly after the commit closes the gap (it does nothing to a call
+        # that is still going; that call's own end settles it).
+        ledger.add(kinds.ORDER_SETTLE, f"{placed.call_id}:placed", call_id=call_pk,
+                   due_at=timezone.now() + SETTLE_CHECK_AFTER)
     return Done({"call_id": placed.call_id, "attempt": attempt})
 
 
@@ -220,11 +224,14 @@ def reached(call: Call) -> bool:
 
 
 def settle_after_call(job: Job) -> Done:
-    """The ledger job a call's end adds (integrations/follow_ups.py): settle its orders."""
+    """The ledger job a call's end adds (integrations/follow_ups.py), or the placing job's
+    check a minute later: settle the call's orders once the call has ended."""
     if job.call is None:
         return Done({"skipped": "the call was deleted"})
+    if job.call.status not in FINAL_CALL_STATUSES:
+        return Done({"call_status": job.call.status, "settled": False})
     on_call_ended(job.call)
-    return Done({"call_status": job.call.status})
+    return Done({"call_status": job.call.status, "settled": True})
 
 
 def on_call_ended(call: Call) -> None:

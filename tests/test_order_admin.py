@@ -37,7 +37,7 @@ def answered_order(client) -> Order:
         post_form(client, {"CallId": "CAorder1", "Direction": "outbound", "From": FROM,
                            "To": "01055551234", **fields})
     # The worker's part: the settlement the call's end added to the ledger.
-    ledger.run(Job.objects.get(kind=kinds.ORDER_SETTLE).pk)
+    ledger.run(Job.objects.get(kind=kinds.ORDER_SETTLE, subject="CAorder1:completed").pk)
     call = Call.objects.get(call_id="CAorder1")
     Transcript.objects.create(call=call, status="completed", segments=[
         {"speaker": "speaker_0", "start": 0.0, "end": 2.0, "text": "고객님, 주문 감사합니다."},

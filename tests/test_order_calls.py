@@ -56,7 +56,8 @@ def status(client, call_id: str, call_status: str, **fields: str):
     response = post_form(client, {"CallId": call_id, "CallStatus": call_status,
                                   "Direction": "outbound", "From": FROM, "To": "01055551234",
                                   **fields})
-    for settle in Job.objects.filter(kind=kinds.ORDER_SETTLE, state=JobState.PENDING):
+    for settle in Job.objects.filter(kind=kinds.ORDER_SETTLE, state=JobState.PENDING,
+                                     next_attempt_at__lte=timezone.now()):
         assert ledger.run(settle.pk) == JobState.DONE
     return response
 
@@ -233,8 +234,26 @@ def test_an_end_reported_before_the_call_was_linked_still_counts(order, placed):
                         status_rank=CALL_STATUS_RANK["failed"], started_at=timezone.now())
 
     run(order, 1)
+    # The placing job's check, a minute later, finds the call ended and settles it.
+    check = Job.objects.get(kind=kinds.ORDER_SETTLE, subject="CAorder1:placed")
+    assert check.next_attempt_at > timezone.now()
+    Job.objects.filter(pk=check.pk).update(next_attempt_at=timezone.now())
+    assert ledger.run(check.pk) == JobState.DONE
 
     assert job(order, 2).state == JobState.PENDING
+
+
+def test_the_check_after_placing_leaves_a_call_still_going_alone(order, placed):
+    run(order, 1)
+    check = Job.objects.get(kind=kinds.ORDER_SETTLE, subject="CAorder1:placed")
+    Job.objects.filter(pk=check.pk).update(next_attempt_at=timezone.now())
+
+    assert ledger.run(check.pk) == JobState.DONE
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CALLING
+    assert not Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                                  subject=orders.subject(order.order_id, 2)).exists()
 
 
 def test_a_call_that_is_not_an_order_call_changes_no_order(client, order):

@@ -218,7 +218,7 @@ def test_it_keeps_one_order_and_places_one_call_when_copies_arrive_in_parallel()
 
     assert sorted(statuses) == [202] * 10
     assert Order.objects.count() == 1
-    assert Job.objects.get().state == JobState.DONE
+    assert Job.objects.get(kind=kinds.ORDER_CONFIRMATION_CALL).state == JobState.DONE
     assert placed.call_count == 1
 
 

@@ -402,3 +402,11 @@ def test_a_confirmation_holding_the_row_makes_the_call_step_wait_and_skip(clinic
     assert "확인됨" in job(kinds.REMINDER_CALL, appointment).last_error
     assert placed.call_count == 0
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.CONFIRMED
+
+
+def test_the_sms_text_is_not_html_escaped(clinic):
+    clinic.name = "연세&미소치과"
+    clinic.save()
+    appointment = book(clinic, seoul(1, 15))
+    appointment.patient_name = "O'Neil"
+    assert reminders.sms_text(appointment).startswith("[연세&미소치과] O'Neil님,")

@@ -183,10 +183,10 @@ def test_it_builds_webhooks_clawsite_verifies_and_reads(scheme):
     for webhook in _build(scheme):
         signed = demo.sign(webhook, public_url=PUBLIC_URL, signing_key="k", webhook_secret="s")
         if webhook.scheme == "form":
-            fields = decode_body(Scheme.X_SIGNATURE, signed.body)
+            fields = decode_body(signed.headers["Content-Type"], signed.body)
             assert verify_x_signature(PUBLIC_URL, fields, signed.headers["X-Signature"], ["k"])
         else:
-            fields = decode_body(Scheme.CLAWOPS_SIGNATURE, signed.body)
+            fields = decode_body(signed.headers["Content-Type"], signed.body)
             assert verify_clawops_signature(
                 signed.body, signed.headers["X-ClawOps-Signature"], ["s"])
         payload = parse_payload(fields)

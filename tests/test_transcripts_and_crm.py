@@ -248,3 +248,18 @@ def test_it_skips_with_a_reason_when_the_crm_is_not_configured(finished_call, se
     settings.CRM_API_TOKEN = ""
     assert ledger.run(due_now(kinds.CRM_ACTIVITY).pk) == JobState.SKIPPED
     assert "CRM_API_TOKEN" in Job.objects.get(kind=kinds.CRM_ACTIVITY).last_error
+
+
+@respx.mock
+def test_polling_does_not_use_up_the_retries_of_a_later_failure(finished_call, settings):
+    settings.ARTIFACT_POLL_DELAYS = [60] * 10
+    route = respx.get(f"{API}/transcript")
+    route.side_effect = [transcript("pending")] * 6 + [httpx.Response(503)] + [transcript()]
+    respx.get(f"{API}/summary").mock(return_value=summary())
+
+    states = [ledger.run(due_now(kinds.FETCH_ARTIFACTS).pk) for _ in range(8)]
+
+    assert states == [JobState.PENDING] * 7 + [JobState.DONE]
+    job = Job.objects.get(kind=kinds.FETCH_ARTIFACTS)
+    assert (job.attempts, job.payload["polls"]) == (2, 6)
+    assert Transcript.objects.get().status == "completed"

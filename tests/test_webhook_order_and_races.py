@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from calls.models import Call, CallEvent, Message, MessageEvent, WebhookDelivery
+from integrations.models import Job
 from tests.helpers import fixture, post_form, post_in_parallel, post_json
 
 STAGES = ("status_initiated", "status_ringing", "status_answered", "status_completed")
@@ -84,6 +85,9 @@ def test_it_keeps_one_event_for_20_identical_deliveries_in_parallel():
     outcomes = list(WebhookDelivery.objects.values_list("outcome", flat=True))
     assert sorted(outcomes) == ["duplicate"] * 19 + ["processed"]
     assert Call.objects.get().status == "completed"
+    # …and started its work once: one transcript fetch, one CRM record.
+    assert sorted(Job.objects.values_list("kind", flat=True)) == [
+        "clawops.artifacts", "crm.activity"]
 
 
 @postgres_only
@@ -104,6 +108,8 @@ def test_it_keeps_one_event_when_both_schemes_race():
     assert CallEvent.objects.count() == 1
     assert set(WebhookDelivery.objects.values_list("scheme", flat=True)) == {
         "x-signature", "clawops-signature"}
+    # A missed inbound call: one Slack alert, whichever copy won.
+    assert list(Job.objects.values_list("kind", flat=True)) == ["slack.missed_call"]
 
 
 @postgres_only
@@ -140,3 +146,14 @@ def test_it_keeps_one_message_event_and_one_transfer_event_in_parallel():
     assert MessageEvent.objects.count() == 1
     assert CallEvent.objects.filter(kind="transfer").count() == 1
     assert WebhookDelivery.objects.filter(outcome="duplicate").count() == 18
+
+
+@pytest.mark.django_db
+def test_how_a_call_ended_comes_from_its_final_status_in_either_order(client):
+    answered = dict(fixture("status_answered"), AnsweredBy="human")
+    completed = dict(fixture("status_completed"), AnsweredBy="machine_end_beep")
+    for call_id, order in (("CAab", (answered, completed)), ("CAba", (completed, answered))):
+        for params in order:
+            post_form(client, dict(params, CallId=call_id))
+    assert call_state("CAab") == call_state("CAba")
+    assert call_state("CAab")["answered_by"] == "machine_end_beep"

@@ -7,6 +7,7 @@ its error and answered 200, so the sender stops retrying and staff can look.
 import json
 import logging
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.db import OperationalError, connection
@@ -242,3 +243,59 @@ def test_it_does_not_store_a_signed_body_before_checking_its_size(client):
                            headers={"X-ClawOps-Signature": clawops_signature(body, "whsec_test")})
     assert response.status_code == 413
     assert_nothing_stored()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
+@pytest.mark.django_db(transaction=True)
+def test_it_reconnects_once_when_the_server_dropped_a_kept_alive_connection(client):
+    import psycopg
+
+    post_form(client, fixture("status_ringing"))  # the connection is open and kept
+    pid = connection.connection.info.backend_pid
+    settings_dict = connection.settings_dict
+    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
+                         user=settings_dict["USER"], dbname=settings_dict["NAME"],
+                         autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    response = post_form(client, fixture("status_completed"))
+
+    assert response.status_code == 200
+    assert Call.objects.get().status == "completed"
+
+
+def test_it_accepts_json_that_also_carries_an_x_signature(client):
+    # ClawOps may add X-Signature to every delivery; on JSON the body signature decides.
+    body = json.dumps(fixture("json_call_completed")).encode()
+    response = client.post(WEBHOOK_PATH, data=body, content_type="application/json", headers={
+        "X-Signature": "bm90LWZvci1qc29u", "X-ClawOps-Signature": clawops_signature(
+            body, "whsec_test")})
+    assert response.status_code == 200
+    assert Call.objects.get().status == "completed"
+
+
+def test_it_reads_a_form_verified_by_the_body_signature_as_a_form(client):
+    body = urlencode(fixture("status_ringing")).encode()
+    response = client.post(WEBHOOK_PATH, data=body,
+                           content_type="application/x-www-form-urlencoded",
+                           headers={"X-ClawOps-Signature": clawops_signature(body, "whsec_test")})
+    assert response.json()["outcome"] == "processed"
+    assert Call.objects.get().status == "ringing"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(urlencode({"CallId": "CA1", "CallStatus": "completed", "CallDuration": "²"}).encode(),
+      "whole number"),
+     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply")],
+    ids=["superscript digit", "deeply nested JSON"],
+)
+def test_it_stores_bodies_that_trip_the_parsers_instead_of_failing(client, body, message):
+    content_type = "application/json" if body.startswith(b"[") else (
+        "application/x-www-form-urlencoded")
+    response = client.post(WEBHOOK_PATH, data=body, content_type=content_type,
+                           headers={"X-ClawOps-Signature": clawops_signature(body, "whsec_test")})
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.outcome == "failed"
+    assert message in delivery.error
