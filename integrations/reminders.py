@@ -166,25 +166,29 @@ def place_reminder_call(job: Job) -> Done | Skipped:
         return Skipped(reason)
     ledger.mark_sending(job)
     with transaction.atomic():
-        # Under the row lock: a confirmation that lands now waits, and one that landed
-        # a moment ago is seen (product.md S4, the reply-versus-call race).
+        # The row lock orders this last check against a confirmation being saved at this
+        # moment: one that lands first is seen, and no call goes out (product.md S4, the
+        # reply-versus-call race).
         appointment = (Appointment.objects.select_for_update().select_related("clinic")
                        .get(pk=appointment.pk))
         reason = why_not_now(appointment, job, timezone.now())
-        if reason:
-            return Skipped(reason)
-        base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops_api.create_call(
-            to=appointment.phone,
-            from_=appointment.clinic.from_number,
-            url=f"{base}/voice/reminders/{appointment.pk}/{appointment.cycle}/",
-            status_callback=f"{base}/webhooks/clawops/",
-            status_callback_event=CALL_EVENTS,
-        )
+    if reason:
+        return Skipped(reason)
+    # The lock is not held over the request: a reply arriving meanwhile is saved at once
+    # instead of waiting on ClawOps (webhooks must answer within seconds).
+    base = settings.CLAWOPS_PUBLIC_BASE_URL
+    placed = clawops_api.create_call(
+        to=appointment.phone,
+        from_=appointment.clinic.from_number,
+        url=f"{base}/voice/reminders/{appointment.pk}/{appointment.cycle}/",
+        status_callback=f"{base}/webhooks/clawops/",
+        status_callback_event=CALL_EVENTS,
+    )
+    with transaction.atomic():
         call_pk = store.record_placed_call(placed.call_id, appointment.clinic.from_number,
                                            appointment.phone)
-        appointment.reminder_call_id = call_pk
-        appointment.save(update_fields=["reminder_call", "updated_at"])
+        Appointment.objects.filter(pk=appointment.pk, cycle=job.payload["cycle"]).update(
+            reminder_call=call_pk, updated_at=timezone.now())
     return Done({"call_id": placed.call_id})
 
 

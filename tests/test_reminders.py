@@ -410,3 +410,36 @@ def test_the_sms_text_is_not_html_escaped(clinic):
     appointment = book(clinic, seoul(1, 15))
     appointment.patient_name = "O'Neil"
     assert reminders.sms_text(appointment).startswith("[연세&미소치과] O'Neil님,")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@respx.mock
+def test_a_reply_during_the_call_request_is_saved_at_once(clinic, monkeypatch):
+    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    appointment = book(clinic, seoul(1, 15))
+    saved_while_calling = []
+
+    def clawops_is_slow(request):
+        # The patient's "네" arrives while ClawOps is still answering the call request.
+        def patient_confirms():
+            reminders.apply_answer(appointment.pk, "confirm")
+            connection.close()
+
+        replying = threading.Thread(target=patient_confirms)
+        replying.start()
+        replying.join(5)
+        saved_while_calling.append(not replying.is_alive())
+        return call_created()
+
+    respx.post(f"{API}/calls").mock(side_effect=clawops_is_slow)
+    clock = time_machine.travel(seoul(1, 14, 10), tick=True)
+    clock.start()
+    state = run(kinds.REMINDER_CALL, appointment)
+    clock.stop()
+
+    assert state == JobState.DONE
+    assert saved_while_calling == [True]
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert appointment.reminder_call.call_id == "CAremind1"
