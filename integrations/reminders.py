@@ -195,18 +195,25 @@ def place_reminder_call(job: Job) -> Done | Skipped:
 # --- answers -----------------------------------------------------------------------------------
 
 
-def next_appointment(phone: str) -> Appointment | None:
-    """The patient's next appointment that is not over or cancelled."""
+def next_appointment(phone: str, clinic_number: str = "") -> Appointment | None:
+    """The patient's next appointment that is not over or cancelled — at the clinic whose
+    number the reply was sent to, when one of the patient's appointments is there (a
+    family sharing a phone may be booked at two clinics)."""
     grace = timedelta(minutes=settings.REMINDER_MIN_NOTICE_MINUTES)
-    return (Appointment.objects.filter(phone=phone, starts_at__gte=timezone.now() - grace)
-            .exclude(status=AppointmentStatus.CANCELLED).order_by("starts_at").first())
+    upcoming = (Appointment.objects.filter(phone=phone, starts_at__gte=timezone.now() - grace)
+                .exclude(status=AppointmentStatus.CANCELLED).order_by("starts_at"))
+    if clinic_number:
+        at_that_clinic = upcoming.filter(clinic__from_number=clinic_number).first()
+        if at_that_clinic is not None:
+            return at_that_clinic
+    return upcoming.first()
 
 
 def handle_reply(message: Message) -> None:
     """An inbound SMS: match it to the sender's next appointment and act on its intent."""
     intent = read_intent(message.body)
     phone = message.from_number
-    appointment = next_appointment(phone)
+    appointment = next_appointment(phone, message.to_number)
     _, created = AppointmentReply.objects.get_or_create(
         message=message, defaults={"appointment": appointment, "intent": intent})
     if not created:

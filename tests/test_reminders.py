@@ -443,3 +443,17 @@ def test_a_reply_during_the_call_request_is_saved_at_once(clinic, monkeypatch):
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
     assert appointment.reminder_call.call_id == "CAremind1"
+
+
+def test_a_reply_goes_to_the_clinic_it_was_sent_to(client, clinic):
+    other = Clinic.objects.create(name="밝은눈안과", phone="0222223333",
+                                  from_number="07011112222")
+    dental = book(clinic, seoul(1, 15))
+    eyes = book(other, seoul(1, 16))
+    with time_machine.travel(seoul(1, 14, 5), tick=False):
+        post_form(client, {"MessageId": "MGeyes", "From": "01055551234", "To": "07011112222",
+                           "Direction": "inbound", "Type": "sms", "Status": "received",
+                           "Body": "취소", "NumMedia": "0"})
+    dental.refresh_from_db()
+    eyes.refresh_from_db()
+    assert (dental.status, eyes.status) == ("scheduled", "cancelled")
