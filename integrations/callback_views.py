@@ -9,20 +9,18 @@ the callback's job and ends the call.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from calls.decoding import form_fields
-from calls.verification import SignatureRejected, verify
-from integrations import callbacks
+from integrations import callbacks, voiceml
 from integrations.models import CallbackRequest
+from integrations.voiceml import document, say
 
 logger = logging.getLogger(__name__)
 
@@ -42,33 +40,10 @@ def spoken_time(moment: datetime) -> str:
     return f"{local.month}월 {local.day}일 {text}"
 
 
-def _document(build: Callable[[ET.Element], None]) -> HttpResponse:
-    response = ET.Element("Response")
-    build(response)
-    xml = ET.tostring(response, encoding="utf-8", xml_declaration=True)
-    return HttpResponse(xml, content_type="application/xml; charset=utf-8")
-
-
-def _say(parent: ET.Element, text: str) -> None:
-    ET.SubElement(parent, "Say", language="ko-KR").text = text
-
-
-def _verified(request: HttpRequest) -> dict[str, str] | HttpResponse:
-    body = request.body
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return JsonResponse({"error": "body too large"}, status=413)
-    try:
-        verify(request, body)
-    except SignatureRejected as exc:
-        logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
-        return JsonResponse({"error": str(exc)}, status=401)
-    return form_fields(body)
-
-
 @csrf_exempt
 @require_POST
 def callback_script(request: HttpRequest, pk: int) -> HttpResponse:
-    fields = _verified(request)
+    fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):
         return fields
     callback = CallbackRequest.objects.select_related("call").filter(pk=pk).first()
@@ -76,31 +51,31 @@ def callback_script(request: HttpRequest, pk: int) -> HttpResponse:
 
     def build(response: ET.Element) -> None:
         if callback is None:
-            _say(response, "죄송합니다. 잘못 걸린 전화입니다. 안녕히 계세요.")
+            say(response, "죄송합니다. 잘못 걸린 전화입니다. 안녕히 계세요.")
         else:
-            _say(response, f"안녕하세요. {spoken_time(callback.call.started_at)}에 주신 전화를 "
+            say(response, f"안녕하세요. {spoken_time(callback.call.started_at)}에 주신 전화를 "
                            "받지 못해 다시 연락드렸습니다.")
-            _say(response, "용건을 남겨 주시면 확인하고 바로 연락드리겠습니다. 삐 소리가 나면 "
+            say(response, "용건을 남겨 주시면 확인하고 바로 연락드리겠습니다. 삐 소리가 나면 "
                            "말씀해 주시고, 다 말씀하시면 우물 정자를 눌러 주세요.")
             ET.SubElement(response, "Record", maxLength=str(MESSAGE_MAX_SECONDS),
                           playBeep="true", finishOnKey="#", action=done_url)
-            _say(response, "감사합니다. 안녕히 계세요.")
+            say(response, "감사합니다. 안녕히 계세요.")
         ET.SubElement(response, "Hangup")
 
-    return _document(build)
+    return voiceml.xml_response(document(build))
 
 
 @csrf_exempt
 @require_POST
 def callback_done(request: HttpRequest, pk: int) -> HttpResponse:
-    fields = _verified(request)
+    fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):
         return fields
     callbacks.keep_voice_message(pk, fields.get("RecordingUrl", ""),
                                  fields.get("RecordingDuration", ""))
 
     def build(response: ET.Element) -> None:
-        _say(response, "말씀 잘 받았습니다. 확인하고 연락드리겠습니다. 감사합니다.")
+        say(response, "말씀 잘 받았습니다. 확인하고 연락드리겠습니다. 감사합니다.")
         ET.SubElement(response, "Hangup")
 
-    return _document(build)
+    return voiceml.xml_response(document(build))

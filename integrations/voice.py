@@ -13,18 +13,9 @@ from django.conf import settings
 from calls.phone import format_phone
 from integrations.formatting import korean_datetime
 from integrations.models import Appointment, ReplyIntent
+from integrations.voiceml import document, say
 
 GATHER_TIMEOUT_SECONDS = 6
-
-
-def _document(build) -> bytes:
-    response = ET.Element("Response")
-    build(response)
-    return ET.tostring(response, encoding="utf-8", xml_declaration=True)
-
-
-def _say(parent: ET.Element, text: str) -> None:
-    ET.SubElement(parent, "Say", language="ko-KR").text = text
 
 
 def gather_url(appointment: Appointment) -> str:
@@ -39,16 +30,16 @@ def reminder_script(appointment: Appointment) -> bytes:
     def build(response: ET.Element) -> None:
         first = ET.SubElement(response, "Gather", numDigits="1", method="POST",
                               timeout=str(GATHER_TIMEOUT_SECONDS), action=gather_url(appointment))
-        _say(first, f"안녕하세요, {clinic.name}입니다. {appointment.patient_name}님, "
+        say(first, f"안녕하세요, {clinic.name}입니다. {appointment.patient_name}님, "
                     f"{korean_datetime(appointment.starts_at)} 예약이 있습니다. {question}")
         again = ET.SubElement(response, "Gather", numDigits="1", method="POST",
                               timeout=str(GATHER_TIMEOUT_SECONDS), action=gather_url(appointment))
-        _say(again, f"다시 안내해 드립니다. {question}")
-        _say(response, f"응답이 없어 전화를 마칩니다. 예약 변경은 {format_phone(clinic.phone)}로 "
+        say(again, f"다시 안내해 드립니다. {question}")
+        say(response, f"응답이 없어 전화를 마칩니다. 예약 변경은 {format_phone(clinic.phone)}로 "
                        "연락해 주세요.")
         ET.SubElement(response, "Hangup")
 
-    return _document(build)
+    return document(build)
 
 
 CLOSING_LINES = {
@@ -61,12 +52,12 @@ CLOSING_LINES = {
 def closing(intent: str, appointment: Appointment | None) -> bytes:
     def build(response: ET.Element) -> None:
         if appointment is None:
-            _say(response, "예약 정보가 변경되었습니다. 병원으로 연락해 주세요.")
+            say(response, "예약 정보가 변경되었습니다. 병원으로 연락해 주세요.")
         else:
-            _say(response, CLOSING_LINES[intent])
+            say(response, CLOSING_LINES[intent])
         ET.SubElement(response, "Hangup")
 
-    return _document(build)
+    return document(build)
 
 
 def intent_of_digits(digits: str) -> str:
