@@ -29,7 +29,7 @@ from calls.admin_display import (
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
-from integrations import kinds, orders
+from integrations import checks, kinds, orders
 from integrations.admin_callbacks import state_label, status_label
 from integrations.formatting import won
 from integrations.models import Job, JobState, Order, OrderStatus
@@ -64,7 +64,10 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        for problem in orders.order_integration_configured(None):
+        # The same warnings `manage.py check` gives, for the two things orders need.
+        problems = checks.order_webhook_configured(None) + checks.integration_warnings(
+            ("order_calls",))
+        for problem in problems:
             messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
         return super().changelist_view(request, extra_context)
 

@@ -50,19 +50,25 @@ class JobKind:
     resend_when_in_doubt: bool
 
 
+_CLAWOPS_API = ("CLAWOPS_API_KEY", "CLAWOPS_ACCOUNT_ID")
+# Each integration and the settings it cannot work without.
+INTEGRATION_SETTINGS: dict[str, tuple[str, ...]] = {
+    "slack": ("SLACK_WEBHOOK_URL",),
+    "crm": ("CRM_API_URL", "CRM_API_TOKEN"),
+    "clawops": _CLAWOPS_API,
+    "order_calls": (*_CLAWOPS_API, "CLAWOPS_FROM_NUMBER", "CLAWOPS_ORDER_AGENT_ID"),
+    "callbacks": (*_CLAWOPS_API, "CLAWOPS_FROM_NUMBER"),
+}
+
+
 def integration_problems() -> dict[str, str]:
     """Each integration that is off, with the reason (missing settings)."""
     problems: dict[str, str] = {}
-    if not settings.SLACK_WEBHOOK_URL:
-        problems["slack"] = "SLACK_WEBHOOK_URL is not set"
-    missing_crm = [n for n in ("CRM_API_URL", "CRM_API_TOKEN") if not getattr(settings, n)]
-    if missing_crm:
-        problems["crm"] = " and ".join(missing_crm) + " not set"
-    missing_api = [
-        n for n in ("CLAWOPS_API_KEY", "CLAWOPS_ACCOUNT_ID") if not getattr(settings, n)
-    ]
-    if missing_api:
-        problems["clawops"] = " and ".join(missing_api) + " not set"
+    for name, needed in INTEGRATION_SETTINGS.items():
+        missing = [setting for setting in needed if not getattr(settings, setting)]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            problems[name] = f"{' and '.join(missing)} {verb} not set"
     return problems
 
 
@@ -96,9 +102,9 @@ def table() -> dict[str, JobKind]:
         JobKind(REMINDER_CALL, "예약 확인 전화", reminders.place_reminder_call,
                 integration="clawops", resend_when_in_doubt=False),
         JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화", orders.place_confirmation_call,
-                integration="clawops", resend_when_in_doubt=False),
+                integration="order_calls", resend_when_in_doubt=False),
         JobKind(CALLBACK_CALL, "직원 요청 콜백", callbacks.place_callback_call,
-                integration="clawops", resend_when_in_doubt=False),
+                integration="callbacks", resend_when_in_doubt=False),
         # Internal work (no integration to be off); settling twice changes nothing.
         JobKind(ORDER_SETTLE, "주문 통화 결과 반영", orders.settle_after_call,
                 integration="", resend_when_in_doubt=True),

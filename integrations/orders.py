@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Warning, register
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -57,29 +56,6 @@ def subject(order_id: str, attempt: int) -> str:
 
 def subject_prefix(order_id: str) -> str:
     return f"order:{order_id}:attempt:"
-
-
-def calls_off_reason() -> str:
-    """Why confirmation calls cannot be placed, or "" (the API itself is checked by the
-    ledger, as for every ClawOps job)."""
-    missing = [n for n in ("CLAWOPS_FROM_NUMBER", "CLAWOPS_ORDER_AGENT_ID")
-               if not getattr(settings, n)]
-    return " and ".join(missing) + " not set" if missing else ""
-
-
-@register()
-def order_integration_configured(app_configs: Any, **kwargs: Any) -> list[Warning]:
-    warnings = []
-    if not settings.ORDER_WEBHOOK_SECRETS:
-        warnings.append(Warning(
-            "order webhook is off: ORDER_WEBHOOK_SECRET is not set; POST /webhooks/orders/ "
-            "answers 503.", id="integrations.W004"))
-    off = calls_off_reason()
-    if off:
-        warnings.append(Warning(
-            f"order confirmation calls are off: {off}; their jobs are recorded as skipped.",
-            id="integrations.W005"))
-    return warnings
 
 
 # --- the webhook -------------------------------------------------------------------------
@@ -146,9 +122,7 @@ def call_context(order: Order) -> dict[str, Any]:
 
 
 def place_confirmation_call(job: Job) -> Done | Skipped:
-    off = calls_off_reason()
-    if off:
-        return Skipped(f"order calls are off: {off}")
+    # Missing settings are the ledger's to check ("order_calls" in kinds.py).
     try:
         return _place(job, int(job.payload.get("attempt", 1)))
     except OutboundError as exc:

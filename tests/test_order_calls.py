@@ -264,10 +264,10 @@ def test_a_call_that_is_not_an_order_call_changes_no_order(client, order):
 
 
 @pytest.mark.parametrize(("setting", "reason"), [
-    ("CLAWOPS_FROM_NUMBER", "CLAWOPS_FROM_NUMBER not set"),
-    ("CLAWOPS_ORDER_AGENT_ID", "CLAWOPS_ORDER_AGENT_ID not set"),
-    ("CLAWOPS_API_KEY", "CLAWOPS_API_KEY not set"),
-    ("CLAWOPS_ACCOUNT_ID", "CLAWOPS_ACCOUNT_ID not set"),
+    ("CLAWOPS_FROM_NUMBER", "CLAWOPS_FROM_NUMBER is not set"),
+    ("CLAWOPS_ORDER_AGENT_ID", "CLAWOPS_ORDER_AGENT_ID is not set"),
+    ("CLAWOPS_API_KEY", "CLAWOPS_API_KEY is not set"),
+    ("CLAWOPS_ACCOUNT_ID", "CLAWOPS_ACCOUNT_ID is not set"),
 ])
 def test_it_skips_the_call_with_the_reason_while_the_integration_is_off(
         order, settings, setting, reason):
