@@ -221,6 +221,16 @@ def test_the_voiceml_needs_the_clawops_signature(client, requested):
     assert response.status_code == 401
 
 
+def test_an_unsigned_recording_report_changes_nothing(client, requested):
+    before = callback_jobs().get().result
+    response = client.post(f"/voice/callbacks/{requested.pk}/done/",
+                           data="CallId=CAback1&RecordingUrl=https%3A%2F%2Fevil.example%2Fx.wav",
+                           content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 401
+    assert callback_jobs().get().result == before
+
+
 def test_the_message_left_is_linked_on_the_call_page(client, missed, requested, desk):
     recording = "https://storage.example.com/rec/CAback1.wav?sig=abc"
     response = post_form(client, {"CallId": "CAback1", "RecordingUrl": recording,

@@ -179,6 +179,7 @@ def test_it_lists_every_wrong_field_at_once(client):
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"customer_name", "customer_phone", "items",
                                               "total_price"}
+    assert_nothing_stored()
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"order"'])
