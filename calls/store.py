@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.utils import timezone
+from psycopg import RawCursor
+from psycopg.types.json import Jsonb
 
 from calls.payloads import CallStatusEvent, MessageEventPayload, Party
 from calls.vocabulary import (
@@ -274,9 +277,10 @@ _DELIVERY_COLUMNS = (
     "message_id, replayed_at"
 )
 # The whole intake of a status callback: upsert the call, insert the event once, and store
-# the delivery with an outcome that says whether its event was new. One round trip. A caller
-# may add steps that read the merged call ``c`` and the new event ``e`` (the jobs a finished
-# call starts, integrations/follow_ups.py); their rows are returned as ``job_ids`` when due.
+# the delivery with an outcome that says whether its event was new. One round trip. The
+# caller adds the step ``j`` that inserts the jobs the event starts, reading the merged call
+# ``c`` and the new event ``e`` (integrations/follow_ups.py owns it: the call log does not
+# know the ledger); the ids of those jobs due now come back to be enqueued.
 STATUS_INTAKE_STEPS = f"""
 c AS ({CALL_UPSERT}),
 e AS (
@@ -326,29 +330,23 @@ def numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
 
 
 @functools.cache
-def status_intake_sql(extra_step: str) -> str:
-    steps = STATUS_INTAKE_STEPS + (f",{extra_step}" if extra_step else "")
-    due_jobs = (
-        "ARRAY(SELECT id FROM j WHERE next_attempt_at <= %(received_at)s)"
-        if extra_step else "ARRAY[]::bigint[]"
-    )
-    return f"WITH {steps}\nSELECT d.id, d.outcome, d.call_id, {due_jobs} FROM d"
+def status_intake_sql(jobs_step: str) -> str:
+    due_jobs = "ARRAY(SELECT id FROM j WHERE next_attempt_at <= %(received_at)s)"
+    return (f"WITH {STATUS_INTAKE_STEPS},{jobs_step}\n"
+            f"SELECT d.id, d.outcome, d.call_id, {due_jobs} FROM d")
 
 
 def record_status_pg(
-    params: dict[str, object], extra_step: str = "", extra_params: dict[str, object] | None = None
+    params: dict[str, object], jobs_step: str, jobs_params: dict[str, object]
 ) -> StatusIntake:
     """Run the status intake as a prepared statement on Django's PostgreSQL connection.
 
     Django's cursors bind parameters on the client, which cannot be prepared; a raw
     psycopg cursor on the same connection (same transaction) binds them on the server.
     """
-    from psycopg import RawCursor
-    from psycopg.types.json import Jsonb
-
     values = dict(params, details=Jsonb(params["details"]), headers=Jsonb(params["headers"]),
-                  **(extra_params or {}))
-    sql, names = numbered(status_intake_sql(extra_step))
+                  **jobs_params)
+    sql, names = numbered(status_intake_sql(jobs_step))
     connection.ensure_connection()
     with connection.wrap_database_errors, RawCursor(connection.connection) as cursor:
         cursor.execute(sql, [values[name] for name in names], prepare=True)
@@ -359,8 +357,6 @@ def record_status_pg(
 def record_placed_call(call_id: str, from_raw: str, to_raw: str) -> int:
     """Enter a call clawsite just placed through the API, so its status callbacks (which
     may already be arriving) and the object that placed it share one row."""
-    from django.utils import timezone
-
     party = Party(direction="outbound", from_raw=from_raw, to_raw=to_raw)
     row = call_row(call_id, party, timezone.now())
     row.update(status="queued", status_rank=CALL_STATUS_RANK["queued"])
