@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert
+from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert, seoul_time
 from calls.phone import format_phone, normalize_phone
 from calls.vocabulary import CallStatus, MessageStatus
 from integrations import appointment_csv, kinds, reminders
@@ -44,6 +44,7 @@ from integrations.models import (
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
+MINUTES = "%Y-%m-%d %H:%M"
 MISSED_CALL_STATUSES = {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.REJECTED,
                         CallStatus.CANCELED, CallStatus.FAILED}
 FINAL_LABELS = {
@@ -51,10 +52,6 @@ FINAL_LABELS = {
     AppointmentStatus.CANCELLED: "취소",
     AppointmentStatus.NEEDS_STAFF: "직원 확인 필요",
 }
-
-
-def seoul(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return timezone.localtime(value, SEOUL).strftime(fmt) if value else NOT_YET
 
 
 def _excerpt(text: str | None, length: int = 60) -> str:
@@ -158,7 +155,7 @@ def _open_or_stopped(state: str | None, error: str | None, due: datetime | None,
     if state is None:
         return NOT_YET  # never planned (an appointment from before the reminders existed)
     if state == JobState.PENDING:
-        return f"대기 ({seoul(due, '%m-%d %H:%M')})"
+        return f"대기 ({seoul_time(due, '%m-%d %H:%M')})"
     if state == JobState.RUNNING:
         return running
     if state == JobState.SKIPPED:
@@ -312,7 +309,7 @@ class AppointmentAdmin(PageContextAdmin):
 
     @admin.display(description="예약 시각", ordering="starts_at")
     def starts(self, appointment: Appointment) -> str:
-        return seoul(appointment.starts_at)
+        return seoul_time(appointment.starts_at, MINUTES)
 
     @admin.display(description="전화번호", ordering="phone")
     def phone_display(self, appointment: Appointment) -> str:
@@ -445,7 +442,7 @@ class AppointmentAdmin(PageContextAdmin):
 
 def _reply_row(reply: AppointmentReply) -> dict[str, str]:
     return {
-        "time": seoul(reply.message.created_at, "%Y-%m-%d %H:%M:%S"),
+        "time": seoul_time(reply.message.created_at),
         "from": format_phone(reply.message.from_number),
         "body": reply.message.body,
         "intent": reply.get_intent_display(),
@@ -503,7 +500,7 @@ class OptOutAdmin(admin.ModelAdmin):
 
     @admin.display(description="시각", ordering="created_at")
     def created(self, opt_out: OptOut) -> str:
-        return seoul(opt_out.created_at)
+        return seoul_time(opt_out.created_at, MINUTES)
 
 
 @admin.register(AppointmentReply)
@@ -526,7 +523,7 @@ class AppointmentReplyAdmin(ReadOnlyAdmin):
 
     @admin.display(description="받은 시각", ordering="created_at")
     def received(self, reply: AppointmentReply) -> str:
-        return seoul(reply.message.created_at, "%Y-%m-%d %H:%M:%S")
+        return seoul_time(reply.message.created_at)
 
     @admin.display(description="보낸 번호")
     def from_display(self, reply: AppointmentReply) -> str:
@@ -546,4 +543,5 @@ class AppointmentReplyAdmin(ReadOnlyAdmin):
         if appointment is None:
             return "연결된 예약 없음"
         # Appointment.__str__ formats the stored UTC time; staff read Korean time.
-        return admin_link(appointment, f"{appointment.patient_name} {seoul(appointment.starts_at)}")
+        when = seoul_time(appointment.starts_at, MINUTES)
+        return admin_link(appointment, f"{appointment.patient_name} {when}")
