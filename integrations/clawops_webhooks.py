@@ -2,8 +2,8 @@
 create/list/update for them (``client.webhooks`` is only the verifier).
 
 ``GET/POST {CLAWOPS_BASE_URL}/v1/accounts/{AC}/webhooks`` and ``PUT …/webhooks/{id}`` with
-the API key as bearer token; bodies ``{url, events[]}``, answers in snake_case. Errors become
-OutboundError like every other outbound request (integrations/http.py).
+the API key as bearer token; bodies ``{url, events[]}``, answers in snake_case. Sent through
+the same door as every other outbound request (integrations/http.py).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from django.conf import settings
 
-from integrations.http import OutboundError, raise_for_status
+from integrations import http
+from integrations.http import OutboundError
 
 RECEIVER = "ClawOps API"
 
@@ -96,16 +96,7 @@ def _request(method: str, path: str, payload: dict[str, Any] | None = None) -> A
     url = (f"{settings.CLAWOPS_BASE_URL}/v1/accounts/{settings.CLAWOPS_ACCOUNT_ID}"
            f"/webhooks{path}")
     headers = {"Authorization": f"Bearer {settings.CLAWOPS_API_KEY}"}
-    timeout = httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5)
-    try:
-        response = httpx.request(method, url, json=payload, headers=headers, timeout=timeout)
-    except httpx.TimeoutException as exc:
-        raise OutboundError(f"{RECEIVER}: no answer within the timeout ({type(exc).__name__})",
-                            permanent=False, unknown=method != "GET") from None
-    except httpx.HTTPError as exc:
-        raise OutboundError(f"{RECEIVER}: could not connect ({type(exc).__name__})",
-                            permanent=False) from None
-    raise_for_status(RECEIVER, response)
+    response = http.request(RECEIVER, method, url, payload=payload, headers=headers)
     try:
         return response.json()
     except ValueError:

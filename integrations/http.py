@@ -1,5 +1,5 @@
-"""The one door for outbound HTTP (Slack, the CRM): timeouts, one error type, one place
-that tests mock (respx).
+"""The one door for outbound HTTP outside the ClawOps SDK (Slack, the CRM, ClawOps' webhook
+registrations): timeouts, one error type, one place that tests mock (respx).
 
 Every failure becomes an OutboundError that says whether trying again can help; the
 ledger stores it as data. Messages never include the URL: a Slack webhook URL is a secret.
@@ -40,15 +40,29 @@ def post_json(
     receiver: str, url: str, payload: object, *, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     """POST JSON; return the 2xx response or raise OutboundError naming the receiver."""
+    return request(receiver, "POST", url, payload=payload, headers=headers)
+
+
+def request(
+    receiver: str,
+    method: str,
+    url: str,
+    *,
+    payload: object = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Send one request; return the 2xx response or raise OutboundError naming the receiver."""
     timeout = httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5)
     try:
-        response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
-    except httpx.ConnectError as exc:
+        response = httpx.request(method, url, json=payload, headers=headers, timeout=timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        # Nothing left this process: safe to send again.
         raise OutboundError(f"{receiver}: could not connect ({type(exc).__name__})",
                             permanent=False) from None
     except httpx.TimeoutException as exc:
+        # The request went out and no answer came: a write may have been carried out.
         raise OutboundError(f"{receiver}: no answer within the timeout ({type(exc).__name__})",
-                            permanent=False, unknown=isinstance(exc, httpx.ReadTimeout)) from None
+                            permanent=False, unknown=method != "GET") from None
     except httpx.HTTPError as exc:
         raise OutboundError(f"{receiver}: {type(exc).__name__}", permanent=False) from None
     raise_for_status(receiver, response)
