@@ -249,6 +249,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("replay",)
 
+    def get_changelist_instance(self, request: HttpRequest):
+        # The list shows no bodies; a page of 100 must not read up to 100 × 256 KiB.
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = changelist.result_list.defer("body")
+        return changelist
+
     received = seoul_field("received_at", "수신 시각")
     replayed = seoul_field("replayed_at", "재처리 시각")
 

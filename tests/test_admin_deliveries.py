@@ -6,7 +6,9 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls import vocabulary
@@ -151,3 +153,14 @@ def test_it_refuses_a_replay_without_the_csrf_token(admin_user):
     assert response.status_code == 403
     delivery.refresh_from_db()
     assert delivery.replayed_at is None
+
+
+def test_the_list_does_not_read_the_bodies(admin_client, client):
+    post_form(client, fixture("status_completed"))
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get("/admin/calls/webhookdelivery/")
+
+    assert response.status_code == 200
+    listing = [q["sql"] for q in queries.captured_queries
+               if q["sql"].startswith("SELECT") and "calls_webhookdelivery" in q["sql"]]
+    assert listing and not any('"body"' in sql for sql in listing)
