@@ -16,3 +16,23 @@ def _no_network(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_dropped_cleanly(django_db_setup, django_db_blocker):
+    """Close every other session on the test database before pytest-django drops it.
+
+    The end-to-end tests run gunicorn and qcluster processes against the test database; one
+    that is still winding down keeps a connection open, and PostgreSQL then refuses to drop
+    the database, leaving `test_postgres` behind for the next run.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

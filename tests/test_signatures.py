@@ -1,4 +1,4 @@
-"""The verifiers against the vectors computed with the official SDK (shared/fixtures)."""
+"""The verifiers against the vectors computed with the official SDK (tests/fixtures)."""
 
 import json
 from pathlib import Path
@@ -13,8 +13,7 @@ from calls.signatures import (
 )
 
 VECTORS = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "signature-vectors.json")
-    .read_text(encoding="utf-8")
+    (Path(__file__).parent / "fixtures" / "signature-vectors.json").read_text(encoding="utf-8")
 )
 
 
