@@ -85,7 +85,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Time and language: stored in UTC, shown in Korean time ------------------------------
 
-LANGUAGE_CODE = "ko-kr"
+# Staff read Korean first: Korean is the default, English follows the browser's
+# Accept-Language. Message ids are English; locale/ holds both catalogues, compiled by
+# `make setup`.
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
