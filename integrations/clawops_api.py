@@ -9,6 +9,8 @@ came is reported as *unknown*, never resent blindly.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,14 +34,27 @@ PERMANENT_CODES = {"recipient_blocked", "invalid_phone", "INVALID_PHONE_NUMBER",
                    "UNSUPPORTED_COUNTRY", "from_not_registered", "body_too_long"}
 
 
+_clients: dict[tuple[object, ...], ClawOps] = {}
+_clients_lock = threading.Lock()
+
+
 def client() -> ClawOps:
-    return ClawOps(
-        api_key=settings.CLAWOPS_API_KEY,
-        account_id=settings.CLAWOPS_ACCOUNT_ID,
-        base_url=settings.CLAWOPS_BASE_URL,
-        timeout=httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5),
-        max_retries=0,
-    )
+    """One client per process and configuration, so its connections are kept alive between
+    jobs (the SDK's httpx client is thread-safe); a forked worker makes its own."""
+    key = (os.getpid(), settings.CLAWOPS_API_KEY, settings.CLAWOPS_ACCOUNT_ID,
+           settings.CLAWOPS_BASE_URL, settings.OUTBOUND_TIMEOUT_SECONDS)
+    made = _clients.get(key)
+    if made is None:
+        with _clients_lock:
+            made = _clients.get(key) or ClawOps(
+                api_key=settings.CLAWOPS_API_KEY,
+                account_id=settings.CLAWOPS_ACCOUNT_ID,
+                base_url=settings.CLAWOPS_BASE_URL,
+                timeout=httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5),
+                max_retries=0,
+            )
+            _clients[key] = made
+    return made
 
 
 def get_transcript(call_id: str) -> TranscriptStatus:
@@ -88,6 +103,11 @@ def _mapped_errors(*, creates: bool) -> Iterator[None]:
     except APIConnectionError as exc:
         raise OutboundError(f"ClawOps API: could not connect ({exc.message})",
                             permanent=False) from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        # The SDK passes these through: the connection broke after the request began to
+        # leave, so a create may have been carried out.
+        raise OutboundError(f"ClawOps API: the connection broke before an answer came "
+                            f"({type(exc).__name__})", permanent=False, unknown=creates) from None
     except RateLimitError as exc:
         raise OutboundError(_describe(exc), permanent=False,
                             retry_after=parse_retry_after(exc.response.headers.get("Retry-After"))

@@ -1,5 +1,7 @@
 """The ledger: atomic claims, retries with backoff, permanent stops, the sweeper."""
 
+import socket
+import threading
 from datetime import timedelta
 
 import httpx
@@ -34,8 +36,11 @@ def reload(job: Job) -> Job:
      (httpx.Response(503), 30),
      (httpx.Response(429, headers={"Retry-After": "90"}, text="slow down"), 90),
      (httpx.ConnectError("refused"), 30),
-     (httpx.ReadTimeout("slow"), 30)],
-    ids=["500", "503", "429 Retry-After", "connection error", "timeout"],
+     (httpx.ReadTimeout("slow"), 30),
+     (httpx.RemoteProtocolError("Server disconnected without sending a response."), 30),
+     (httpx.ReadError("Connection reset by peer"), 30)],
+    ids=["500", "503", "429 Retry-After", "connection error", "timeout",
+         "closed without an answer", "reset while reading"],
 )
 def test_it_retries_transient_failures_on_the_backoff_schedule(alert_job, answer, wait):
     respx.post(SLACK).mock(side_effect=[answer] if isinstance(answer, Exception) else None,
@@ -45,7 +50,7 @@ def test_it_retries_transient_failures_on_the_backoff_schedule(alert_job, answer
     state = ledger.run(alert_job.pk)
 
     job = reload(alert_job)
-    if isinstance(answer, httpx.ReadTimeout):
+    if isinstance(answer, httpx.ReadTimeout | httpx.RemoteProtocolError | httpx.ReadError):
         # Slack may have posted it: a blind resend could double the alert.
         assert state == job.state == JobState.UNKNOWN
         assert "may have arrived" in job.last_error
@@ -214,3 +219,45 @@ def test_a_job_that_fails_forever_does_not_block_others(client, settings):
     assert slack.call_count == 3
     assert Job.objects.get(kind="unknown.kind").state == JobState.FAILED
     assert Job.objects.filter(state=JobState.PENDING).count() == 3
+
+
+def test_it_posts_once_when_the_receiver_drops_the_connection_after_reading_it(
+        alert_job, settings):
+    """A receiver that takes the whole request, acts on it, and closes the connection
+    without answering (a crash, a proxy reset): the alert went out, so it is never resent."""
+    received: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # closed by the test
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                received.append(body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings.SLACK_WEBHOOK_URL = f"http://127.0.0.1:{server.getsockname()[1]}/services/X"
+    try:
+        assert ledger.run(alert_job.pk) == JobState.UNKNOWN
+        Job.objects.filter(pk=alert_job.pk).update(lease_until=timezone.now())
+        ledger.sweep()
+        assert ledger.run(alert_job.pk) == "not claimed"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+    assert len(received) == 1
+    job = reload(alert_job)
+    assert job.state == JobState.UNKNOWN
+    assert "connection broke" in job.last_error
