@@ -276,6 +276,6 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
             reactions.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True
             )
-        for job_id in intake.due_job_ids:
-            ledger.enqueue_on_commit(job_id)
+        if intake.due_job_ids:
+            ledger.wake_on_commit()
     return Result(intake.delivery_id, intake.outcome)

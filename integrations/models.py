@@ -72,6 +72,24 @@ class Job(models.Model):
         return f"{self.kind} {self.subject} ({self.state})"
 
 
+class JobWakeup(models.Model):
+    """One row: when the last wake-up message was sent that no worker has taken up yet.
+
+    A worker woken by it claims every due job in batches, so one message is enough however
+    many jobs were added meanwhile; without this row, every added job would send its own
+    message and the worker would spend its time on messages instead of jobs.
+    """
+
+    sent_at = models.DateTimeField("깨우기 전송", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "작업 깨우기"
+        verbose_name_plural = "작업 깨우기"
+
+    def __str__(self) -> str:
+        return f"wake-up sent at {self.sent_at}" if self.sent_at else "no wake-up waiting"
+
+
 # --- Clinics and appointment reminders (S4) ---------------------------------------------
 
 

@@ -4,14 +4,15 @@ import socket
 import threading
 from datetime import timedelta
 
+import django_q.tasks
 import httpx
 import pytest
 import respx
 from django.db import connection
 from django.utils import timezone
 
-from integrations import kinds, ledger
-from integrations.models import Job, JobState
+from integrations import kinds, ledger, wakeups
+from integrations.models import Job, JobState, JobWakeup
 from tests.helpers import in_parallel, post_form
 
 pytestmark = pytest.mark.django_db
@@ -132,34 +133,46 @@ def test_it_records_nothing_for_a_worker_that_lost_its_claim(alert_job):
     Job.objects.filter(pk=job.pk).update(state=JobState.PENDING, next_attempt_at=timezone.now())
     assert ledger.claim(job.pk) is not None
 
-    ledger._finish(job, JobState.FAILED, error="stale worker")
+    ledger.record(job, ledger.Verdict(JobState.FAILED, error="stale worker"))
 
     assert reload(job).state == JobState.RUNNING
 
 
-def test_the_sweeper_sends_lost_queue_messages(alert_job, monkeypatch):
+def test_the_sweeper_wakes_a_worker_when_jobs_are_due(alert_job, monkeypatch):
     sent = []
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
 
     report = ledger.sweep()
 
-    assert sent == [alert_job.pk]
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
     assert report["enqueued"] == 1
+    assert JobWakeup.objects.get().sent_at is not None
 
 
-def test_the_sweeper_leaves_recently_enqueued_and_future_rows_alone(alert_job, monkeypatch):
+def test_the_sweeper_leaves_a_waiting_wake_up_and_future_rows_alone(alert_job, monkeypatch):
     sent = []
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: sent.append(job_id))
-    Job.objects.filter(pk=alert_job.pk).update(enqueued_at=timezone.now())
-    ledger.sweep()
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    JobWakeup.objects.create(pk=1, sent_at=timezone.now())
+    assert ledger.sweep()["enqueued"] == 0
+    JobWakeup.objects.update(sent_at=None)
     Job.objects.filter(pk=alert_job.pk).update(
-        enqueued_at=None, next_attempt_at=timezone.now() + timedelta(minutes=5))
-    ledger.sweep()
+        next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert ledger.sweep()["enqueued"] == 0
     assert sent == []
 
 
+def test_the_sweeper_takes_a_wake_up_not_taken_up_in_time_for_lost(alert_job, monkeypatch):
+    sent = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    JobWakeup.objects.create(
+        pk=1, sent_at=timezone.now() - wakeups.REENQUEUE_AFTER - timedelta(seconds=1))
+
+    assert ledger.sweep()["enqueued"] == 1
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
+
+
 def test_the_sweeper_reruns_a_job_whose_worker_died_before_sending(alert_job, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda: False)
     ledger.claim(alert_job.pk)
     Job.objects.filter(pk=alert_job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 
