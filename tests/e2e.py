@@ -127,6 +127,8 @@ class Receiver:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # Seconds every answer waits after the request was recorded (a slow receiver).
+        self.delay_seconds = 0.0
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
         self._holds: list[Hold] = []
@@ -159,6 +161,7 @@ class Receiver:
             holds, self._holds = self._holds, []
             self._requests.clear()
             self._scripted.clear()
+            self.delay_seconds = 0.0
         for hold in holds:
             hold.release()
 
@@ -200,6 +203,8 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 raw=self.rfile.read(length) if length else b"",
             )
             reply, hold = receiver._handle(request)
+            if receiver.delay_seconds:
+                time.sleep(receiver.delay_seconds)
             if hold is not None:
                 hold.arrived.set()
                 hold.block()
