@@ -264,5 +264,5 @@ def sweep() -> dict[str, int]:
         last_error="the worker stopped before finishing; running again",
     )
     due = Job.objects.filter(state=JobState.PENDING, next_attempt_at__lte=now).exists()
-    woken = wakeups.wake() if due else False
+    woken = wakeups.wake(unless_queued=True) if due else False
     return {"requeued": requeued, "unknown": unknown, "enqueued": int(woken)}

@@ -6,8 +6,10 @@ nothing. The ``JobWakeup`` row says when the waiting message was sent: ``wake`` 
 only when none is waiting, and the worker clears the row *before* it claims anything, so a
 job added after that point sends a fresh message and none is ever missed.
 
-A message that is lost (broker restarted, Redis flushed) leaves the row set: after
-``REENQUEUE_AFTER`` the sweeper's ``wake`` takes it for lost and sends another.
+A message that is lost (broker restarted, Redis flushed) leaves the row set: the sweeper
+takes it for lost when the broker holds no waiting message, or after ``REENQUEUE_AFTER``
+whatever the broker says, and sends another. A second message is harmless: the worker it
+wakes finds the jobs claimed and stops.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ from integrations.models import JobWakeup
 logger = logging.getLogger(__name__)
 
 # A wake-up message not taken up within this long is taken for lost.
-REENQUEUE_AFTER = timedelta(minutes=2)
+REENQUEUE_AFTER = timedelta(seconds=30)
 RUN_DUE_TASK = "integrations.tasks.run_due"
 
 
-def wake() -> bool:
+def wake(*, unless_queued: bool = False) -> bool:
     """Send a wake-up message unless one is waiting; return whether one was sent. Never
-    raises: if the broker is down, the sweeper tries again."""
+    raises: if the broker is down, the sweeper tries again.
+
+    ``unless_queued`` (the sweeper) asks the broker too: a message the row says is waiting
+    but the broker does not hold was lost, and waiting out REENQUEUE_AFTER would only
+    delay the work.
+    """
     now = timezone.now()
     try:
         claimed = JobWakeup.objects.filter(pk=1).filter(
@@ -37,6 +44,8 @@ def wake() -> bool:
         ).update(sent_at=now)
         if not claimed:
             _, claimed = JobWakeup.objects.get_or_create(pk=1, defaults={"sent_at": now})
+        if not claimed and unless_queued and not _broker_holds_messages():
+            claimed = JobWakeup.objects.filter(pk=1).update(sent_at=now)
         if not claimed:
             return False  # a message is on its way and will find this work too
     except Exception:
@@ -57,3 +66,10 @@ def wake() -> bool:
 def taken() -> None:
     """The woken worker is about to claim: a job added from now on needs a new message."""
     JobWakeup.objects.filter(pk=1).update(sent_at=None)
+
+
+def _broker_holds_messages() -> bool:
+    """Whether the broker has a message waiting (not one a worker is running)."""
+    from django_q.brokers import get_broker
+
+    return bool(get_broker().queue_size())

@@ -152,6 +152,7 @@ def test_the_sweeper_wakes_a_worker_when_jobs_are_due(alert_job, monkeypatch):
 def test_the_sweeper_leaves_a_waiting_wake_up_and_future_rows_alone(alert_job, monkeypatch):
     sent = []
     monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    monkeypatch.setattr(wakeups, "_broker_holds_messages", lambda: True)
     JobWakeup.objects.create(pk=1, sent_at=timezone.now())
     assert ledger.sweep()["enqueued"] == 0
     JobWakeup.objects.update(sent_at=None)
@@ -161,9 +162,20 @@ def test_the_sweeper_leaves_a_waiting_wake_up_and_future_rows_alone(alert_job, m
     assert sent == []
 
 
+def test_the_sweeper_takes_a_wake_up_the_broker_no_longer_holds_for_lost(
+        alert_job, monkeypatch):
+    sent = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    JobWakeup.objects.create(pk=1, sent_at=timezone.now())  # the ORM broker holds nothing
+
+    assert ledger.sweep()["enqueued"] == 1
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
+
+
 def test_the_sweeper_takes_a_wake_up_not_taken_up_in_time_for_lost(alert_job, monkeypatch):
     sent = []
     monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    monkeypatch.setattr(wakeups, "_broker_holds_messages", lambda: True)
     JobWakeup.objects.create(
         pk=1, sent_at=timezone.now() - wakeups.REENQUEUE_AFTER - timedelta(seconds=1))
 
@@ -172,7 +184,7 @@ def test_the_sweeper_takes_a_wake_up_not_taken_up_in_time_for_lost(alert_job, mo
 
 
 def test_the_sweeper_reruns_a_job_whose_worker_died_before_sending(alert_job, monkeypatch):
-    monkeypatch.setattr(wakeups, "wake", lambda: False)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     ledger.claim(alert_job.pk)
     Job.objects.filter(pk=alert_job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 

@@ -338,7 +338,7 @@ def test_a_worker_that_died_after_sending_leaves_the_sms_for_staff_to_check(clin
 
 @respx.mock
 def test_a_worker_that_died_before_sending_is_replaced_and_sends_once(clinic, monkeypatch):
-    monkeypatch.setattr(wakeups, "wake", lambda: False)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     sms = respx.post(f"{API}/messages").mock(return_value=message_created())
     appointment = book(clinic, seoul(1, 15))
     with time_machine.travel(seoul(1, 14), tick=False):
@@ -357,7 +357,7 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_two_workers_send_one_sms(clinic, monkeypatch):
-    monkeypatch.setattr(wakeups, "wake", lambda: False)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     sms = respx.post(f"{API}/messages").mock(return_value=message_created())
     appointment = book(clinic, seoul(1, 15))
     job_id = job(kinds.REMINDER_SMS, appointment).pk
@@ -373,7 +373,7 @@ def test_two_workers_send_one_sms(clinic, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_a_confirmation_holding_the_row_makes_the_call_step_wait_and_skip(clinic, monkeypatch):
-    monkeypatch.setattr(wakeups, "wake", lambda: False)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     placed = respx.post(f"{API}/calls").mock(return_value=call_created())
     appointment = book(clinic, seoul(1, 15))
     clock = time_machine.travel(seoul(1, 14, 10), tick=True)
@@ -416,7 +416,7 @@ def test_the_sms_text_is_not_html_escaped(clinic):
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_a_reply_during_the_call_request_is_saved_at_once(clinic, monkeypatch):
-    monkeypatch.setattr(wakeups, "wake", lambda: False)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     appointment = book(clinic, seoul(1, 15))
     saved_while_calling = []
 
