@@ -102,7 +102,8 @@ def claim_batch(limit: int) -> list[Job]:
         ids = [row[0] for row in cursor.fetchall()]
     if not ids:
         return []
-    return list(Job.objects.select_related("call").filter(pk__in=ids).order_by("next_attempt_at"))
+    return list(Job.objects.select_related(*ledger.CLAIM_RELATED).filter(pk__in=ids)
+                .order_by("next_attempt_at"))
 
 
 class Crew:

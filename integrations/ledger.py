@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,6 +30,10 @@ from integrations.http import OutboundError
 from integrations.models import Job, JobState
 
 logger = logging.getLogger(__name__)
+
+# What a claimed job is loaded with: its call, and what the CRM record sends of it.
+CLAIM_RELATED = ("call", "call__transcript", "call__summary")
+
 
 def lease() -> timedelta:
     # Longer than django-q's own task timeout, which stops a hung task first.
@@ -101,15 +105,25 @@ def claim(job_id: int) -> Job | None:
         state=JobState.RUNNING, attempts=F("attempts") + 1, lease_until=now + lease(),
         sending_since=None, updated_at=now,
     )
-    return Job.objects.select_related("call").get(pk=job_id) if claimed else None
+    return Job.objects.select_related(*CLAIM_RELATED).get(pk=job_id) if claimed else None
 
 
 def mark_sending(job: Job) -> None:
-    """Record that a request is about to leave; from here a dead worker leaves doubt."""
+    """Record that a request is about to leave; from here a dead worker leaves doubt.
+
+    Every job that sends pays for this statement, so it is written without the ORM's
+    query building (a quarter of the CPU); it means the same as
+    ``Job.objects.filter(pk=…, state=RUNNING, attempts=…).update(sending_since=now, …)``.
+    """
     now = timezone.now()
-    Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
-        sending_since=now, updated_at=now
-    )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Job._meta.db_table)}"
+            " SET sending_since = %s, updated_at = %s"
+            " WHERE id = %s AND state = %s AND attempts = %s",
+            [stamp, stamp, job.pk, JobState.RUNNING, job.attempts],
+        )
     job.sending_since = now
 
 
