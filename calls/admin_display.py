@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from calls.admin_lists import LargeListAdmin
 from calls.models import Outcome
 
 NONE_YET = "아직 없음"
@@ -73,11 +74,9 @@ def preformatted(text: str) -> SafeString:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LargeListAdmin):
     """Viewable, never added, edited or deleted here: what ClawOps (or the shop) reported is
     a record, not a draft."""
-
-    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

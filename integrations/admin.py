@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from calls.admin_lists import LargeListAdmin
 from integrations import kinds, ledger
 from integrations.models import Job, JobState
 
@@ -24,13 +25,12 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(LargeListAdmin):
     list_display = ("created_at", "kind_label", "subject", "call_link", "state", "attempts",
                     "next_attempt_at", "missed_call_count", "error_excerpt")
     list_filter = (KindFilter, "state")
     search_fields = ("subject", "group_key", "call__call_id")
     list_select_related = ("call",)
-    show_full_result_count = False
     actions = ("retry_now",)
     readonly_fields = [field.name for field in Job._meta.fields]
 

@@ -65,7 +65,11 @@ class Job(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "subject"], name="job_once_per_subject")
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="job_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="job_due"),
+            # The admin's list, newest first (Meta.ordering), read backwards.
+            models.Index(fields=["created_at", "id"], name="job_log_order"),
+        ]
         permissions = [("retry_job", "작업을 다시 시도할 수 있음")]
 
     def __str__(self) -> str:
