@@ -30,7 +30,7 @@ from django.utils.text import Truncator
 from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert, seoul_time
 from calls.phone import format_phone, normalize_phone
 from calls.vocabulary import CallStatus, MessageStatus
-from integrations import appointment_csv, kinds, reminders
+from integrations import appointment_csv, audit, kinds, reminders
 from integrations.models import (
     Appointment,
     AppointmentReply,
@@ -429,6 +429,9 @@ class AppointmentAdmin(PageContextAdmin):
             else:
                 for appointment in report.created:
                     self.log_addition(request, appointment, "CSV 가져오기")
+                audit.record(request.user, "import", "appointments CSV",
+                             detail=f"{len(report.created)} imported, "
+                                    f"{len(report.errors)} rows rejected")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -234,3 +234,12 @@ class CallbackRequest(models.Model):
         verbose_name_plural = "콜백 요청"
         ordering = ["-requested_at"]
         permissions = [("place_callback", "고객에게 다시 전화할 수 있음")]
+
+
+# Models of the sub-packages, registered with the app here (Django looks in this module).
+from integrations.audit.models import AuditEntry  # noqa: E402,F401
+from integrations.periodic.models import PeriodicRun  # noqa: E402,F401
+from integrations.reconciliation.models import (  # noqa: E402,F401
+    FailedClawOpsDelivery,
+    RecoveredItem,
+)
