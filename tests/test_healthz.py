@@ -9,7 +9,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations import ledger, tasks
+from integrations import tasks
 from integrations.models import Job, JobState
 from integrations.periodic.models import PeriodicRun
 
