@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
 from django.db import transaction
 from django.db.models import Q
 
@@ -54,6 +55,9 @@ def forget(raw_number: str, *, user: Any = None, dry_run: bool = False) -> dict[
             "call-backs": purge.mask_rows(CallbackRequest.objects.filter(number=number),
                                           {"number": mask_number}),
             "opt-outs": OptOut.objects.filter(phone=number).delete()[0],
+            # Anyone else's text that quotes the number: masked where it is quoted.
+            "quoted elsewhere": sum(_scrub_quotes(model, fields, pattern)
+                                    for model, fields in QUOTING_FIELDS),
         }
         if any(report.values()) and not dry_run:
             audit.record(user, AuditAction.ERASE, f"number ending {number[-4:]}",
@@ -61,6 +65,40 @@ def forget(raw_number: str, *, user: Any = None, dry_run: bool = False) -> dict[
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+# Free texts and JSON that may quote a number someone said or typed.
+QUOTING_FIELDS = (
+    (Message, ("body", "subject")),
+    (Transcript, ("segments",)),
+    (Summary, ("result_json",)),
+    (Appointment, ("staff_note",)),
+    (OptOut, ("reason",)),
+    (Order, ("raw_body",)),
+    (LogEntry, ("object_repr", "change_message")),
+)
+
+
+def _scrub_quotes(model, fields: tuple[str, ...], pattern: re.Pattern[str]) -> int:
+    changed = 0
+    for row in model.objects.only("pk", *fields).iterator(chunk_size=BATCH):
+        updates = {}
+        for name in fields:
+            value = getattr(row, name)
+            if isinstance(value, (bytes, memoryview)):
+                if pattern.search(bytes(value).decode("utf-8", errors="replace")):
+                    updates[name] = b""  # a raw body is cleared, not edited
+            elif isinstance(value, str):
+                masked = pattern.sub(lambda m: mask_number(m.group(0)), value)
+                if masked != value:
+                    updates[name] = masked
+            elif value:
+                masked = _scrub(value, pattern)
+                if masked != value:
+                    updates[name] = masked
+        if updates:
+            changed += model.objects.filter(pk=row.pk).update(**updates)
+    return changed
 
 
 def _clear_deliveries(pattern: re.Pattern[str], calls, messages) -> int:

@@ -14,7 +14,7 @@ def mask_number(value: str) -> str:
     """``010-1234-5678`` → ``010-****-5678``: enough to tell calls apart in the figures."""
     if not value or "*" in value:
         return value
-    digits = re.sub(r"\D", "", normalize_phone(value))
+    digits = re.sub(r"\D", "", normalize_phone(value.replace("%2B", "+")))
     if len(digits) < 4:
         return "****"
     if len(digits) >= 9:
