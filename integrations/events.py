@@ -1,6 +1,7 @@
 """What a new call event sets in motion: the jobs it adds to the ledger.
 
-Called by calls.intake inside the transaction that stores the event, so the event and the
+The one module calls/ imports from integrations: the hand-off of a stored event. Called by
+calls.intake inside the transaction that stores the event, so the event and the
 work it causes commit together or not at all. Each rule reads the call's merged state, so
 it holds whatever order the events came in; the ledger's unique (kind, subject) makes a
 second trigger for the same call a no-op.
@@ -22,8 +23,24 @@ from calls.vocabulary import (
     EventKind,
     MessageStatus,
 )
-from integrations import follow_ups, kinds, ledger, reminders
+from integrations.clinics import reminders
+from integrations.follow_ups import rules
+from integrations.follow_ups.rules import JOBS_STEP, jobs_step_params
+from integrations.jobs import kinds, ledger
+from integrations.jobs.ledger import enqueue_on_commit
 from integrations.models import Job, JobState
+
+# What the PostgreSQL single-statement intake (calls.intake) uses besides the functions
+# below: the step that adds a status event's jobs, its parameters, and the wake-up of a
+# job that statement made due.
+__all__ = [
+    "JOBS_STEP",
+    "after_call_event",
+    "after_message_event",
+    "enqueue_on_commit",
+    "jobs_step_params",
+    "status_needs_python",
+]
 
 
 def after_call_event(
@@ -36,12 +53,12 @@ def after_call_event(
         if call.is_missed:
             alert_missed_call(call)
         if not follow_ups_planned:
-            if follow_ups.needs_follow_up(call):
-                follow_ups.plan_for(call)
-            follow_ups.plan_settlement(call, stage)
+            if rules.needs_follow_up(call):
+                rules.plan_for(call)
+            rules.plan_settlement(call, stage)
     elif kind in (EventKind.TRANSCRIPT, EventKind.SUMMARY):
         # ClawOps says it is ready: fetch now instead of at the next poll.
-        follow_ups.plan_for(call)
+        rules.plan_for(call)
         if not ledger.make_due_now(kinds.FETCH_ARTIFACTS, call.call_id):
             job = Job.objects.filter(kind=kinds.FETCH_ARTIFACTS, subject=call.call_id).first()
             if job and job.state in (JobState.DONE, JobState.FAILED):
@@ -51,7 +68,7 @@ def after_call_event(
 def status_needs_python(event: CallStatusEvent) -> bool:
     """Whether a status event may start work whose rule lives only in Python: a missed-call
     alert (its grouping takes a lock and reads earlier alerts). Everything else a status
-    event starts is also in SQL (follow_ups.JOBS_STEP), so those events stay one statement."""
+    event starts is also in SQL (rules.JOBS_STEP), so those events stay one statement."""
     if event.party.direction == Direction.OUTBOUND:
         return False
     # Inbound, or a payload that does not say: a missed call needs more (a completed call

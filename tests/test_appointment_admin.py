@@ -1,4 +1,4 @@
-"""The front desk's admin for clinic reminders: integrations/admin_clinics.py."""
+"""The front desk's admin for clinic reminders: integrations/clinics/admin.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.models import Call, Message
-from integrations import admin_clinics, kinds, reminders
+from integrations.clinics import admin_list, reminders
+from integrations.jobs import kinds
 from integrations.models import (
     Appointment,
     AppointmentReply,
@@ -85,8 +86,8 @@ def rows_by_name(client: Client, params: dict | None = None) -> dict[str, Appoin
 
 
 def progress(appointment: Appointment) -> tuple[str, str, str]:
-    return (admin_clinics.sms_progress(appointment), admin_clinics.call_progress(appointment),
-            str(admin_clinics.final_progress(appointment)))
+    return (admin_list.sms_progress(appointment), admin_list.call_progress(appointment),
+            str(admin_list.final_progress(appointment)))
 
 
 def add_form(clinic: Clinic, **fields: str) -> dict[str, str]:

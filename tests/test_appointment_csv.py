@@ -1,4 +1,4 @@
-"""Reading a day's appointments from CSV: integrations/appointment_csv.py."""
+"""Reading a day's appointments from CSV: integrations/clinics/csv_import.py."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations import appointment_csv, kinds
-from integrations.appointment_csv import (
+from integrations.clinics import csv_import
+from integrations.clinics.csv_import import (
     FileProblem,
     RowError,
     korean_phone,
     parse_starts_at,
 )
+from integrations.jobs import kinds
 from integrations.models import Appointment, Clinic, Job
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -23,7 +24,7 @@ CLINICS = [Clinic(pk=1, name="서울치과"), Clinic(pk=2, name="부산한의원
 
 
 def read(text: str, encoding: str = "utf-8") -> tuple[list, list[RowError]]:
-    return appointment_csv.read(text.encode(encoding), CLINICS, NOW)
+    return csv_import.read(text.encode(encoding), CLINICS, NOW)
 
 
 def errors_by_row(errors: list[RowError]) -> dict[int, list[tuple[str, str]]]:
@@ -87,7 +88,7 @@ def test_it_reads_valid_rows_with_clinics_by_name_or_id():
 
 
 def test_it_reads_utf8_with_the_bom_excel_writes():
-    valid, errors = appointment_csv.read(
+    valid, errors = csv_import.read(
         "\ufeff".encode() + (HEADER + "서울치과,김민수,01011112222,2026-11-27 09:30\n").encode(),
         CLINICS, NOW,
     )
@@ -119,9 +120,9 @@ def test_it_refuses_a_file_without_the_header_row():
 
 def test_it_refuses_an_empty_file_and_undecodable_bytes():
     with pytest.raises(FileProblem):
-        appointment_csv.read(b"", CLINICS, NOW)
+        csv_import.read(b"", CLINICS, NOW)
     with pytest.raises(FileProblem, match="UTF-8"):
-        appointment_csv.read(b"\xff\xfe\xff\xff\x00\x81", CLINICS, NOW)
+        csv_import.read(b"\xff\xfe\xff\xff\x00\x81", CLINICS, NOW)
 
 
 def test_it_reports_every_bad_row_and_keeps_the_good_ones():
@@ -161,7 +162,7 @@ def test_it_reports_all_problems_of_one_row_together():
 def test_it_asks_for_the_id_when_two_clinics_share_a_name():
     clinics = [*CLINICS, Clinic(pk=3, name="서울치과")]
 
-    _, errors = appointment_csv.read(
+    _, errors = csv_import.read(
         (HEADER + "서울치과,김민수,01011112222,2026-11-27 09:30\n").encode(), clinics, NOW)
 
     assert "번호(id)" in errors[0].message
@@ -186,7 +187,7 @@ def test_it_creates_the_valid_rows_with_their_reminders_planned(clinic):
     data = (HEADER + "서울치과,김민수,010-1111-2222,2026-11-27 09:30\n"
                      "없는병원,이영희,010-3333-4444,2026-11-27 10:00\n").encode("cp949")
 
-    report = appointment_csv.import_appointments(data, now=NOW)
+    report = csv_import.import_appointments(data, now=NOW)
 
     assert [a.patient_name for a in report.created] == ["김민수"]
     assert [(e.row, e.column) for e in report.errors] == [(3, "clinic")]
@@ -207,7 +208,7 @@ def test_it_skips_duplicates_of_stored_appointments_and_of_earlier_rows(clinic):
             + f"{clinic.pk},이영희(보호자),01033334444,2026-11-27 10:00\n"  # same as row 3
             + "서울치과,이영희,010-3333-4444,2026-11-27 11:00\n").encode()  # another time
 
-    report = appointment_csv.import_appointments(data, now=NOW)
+    report = csv_import.import_appointments(data, now=NOW)
 
     assert [(d.row, d.note) for d in report.duplicates] == [
         (2, "이미 등록된 예약과 같아 건너뜀"), (4, "3행과 같아 건너뜀")]
@@ -218,8 +219,8 @@ def test_it_skips_duplicates_of_stored_appointments_and_of_earlier_rows(clinic):
 def test_it_imports_nothing_twice_when_the_same_file_is_uploaded_again(clinic):
     data = (HEADER + "서울치과,김민수,010-1111-2222,2026-11-27 09:30\n").encode()
 
-    first = appointment_csv.import_appointments(data, now=NOW)
-    second = appointment_csv.import_appointments(data, now=NOW)
+    first = csv_import.import_appointments(data, now=NOW)
+    second = csv_import.import_appointments(data, now=NOW)
 
     assert (len(first.created), len(second.created), len(second.duplicates)) == (1, 0, 1)
     assert Job.objects.count() == 2

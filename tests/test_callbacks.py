@@ -12,7 +12,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from calls.models import Call
-from integrations import callbacks, kinds, ledger
+from integrations.callbacks import callback_calls
+from integrations.jobs import kinds, ledger
 from integrations.models import CallbackRequest, Job, JobState
 from tests.clawops_api import API, call_created
 from tests.helpers import fixture, post_form
@@ -142,7 +143,7 @@ def test_it_refuses_a_call_without_a_number_to_call(desk):
 
 @pytest.fixture
 def requested(missed, desk) -> CallbackRequest:
-    request, _ = callbacks.request_callback(missed, desk)
+    request, _ = callback_calls.request_callback(missed, desk)
     return request
 
 

@@ -3,7 +3,7 @@
 from django.core.checks import run_checks
 
 from integrations import checks
-from integrations.kinds import INTEGRATION_SETTINGS
+from integrations.jobs.kinds import INTEGRATION_SETTINGS
 
 
 def warnings_by_id() -> dict[str, str]:

@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from calls.models import Call, Summary, Transcript
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 from tests.e2e import (
     ClawOpsApiReceiver,

@@ -4,7 +4,7 @@ and the banner that names integrations that are off."""
 import pytest
 from django.utils import timezone
 
-from integrations import kinds
+from integrations.jobs import kinds
 from integrations.models import Job, JobState
 from tests.helpers import post_form
 

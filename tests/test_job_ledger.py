@@ -8,7 +8,7 @@ import respx
 from django.db import connection
 from django.utils import timezone
 
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 from tests.helpers import in_parallel, post_form
 

@@ -8,7 +8,7 @@ import pytest
 import respx
 from django.utils import timezone
 
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 from tests.helpers import fixture, post_form, post_json
 

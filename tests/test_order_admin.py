@@ -6,8 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call, Summary, Transcript
-from integrations import kinds, ledger, orders
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, Order, OrderStatus
+from integrations.orders import confirmation_calls
 from tests.clawops_api import API, call_created
 from tests.helpers import post_form
 
@@ -24,7 +25,7 @@ def order_settings(settings):
 
 @pytest.fixture
 def answered_order(client) -> Order:
-    order, _ = orders.receive(
+    order, _ = confirmation_calls.receive(
         order_id="A-1024", customer_name="김민지", customer_phone="01055551234",
         customer_phone_raw="010-5555-1234", items=[{"name": "충전 케이블", "quantity": 2}],
         total_price=12000, raw_body=b'{"order_id": "A-1024"}',
@@ -82,7 +83,7 @@ def test_it_says_when_order_calls_are_off(admin_client, settings):
 
 
 def test_it_shows_an_order_not_reached_with_both_attempts(admin_client):
-    order, _ = orders.receive(
+    order, _ = confirmation_calls.receive(
         order_id="A-2048", customer_name="박지훈", customer_phone="01077778888",
         customer_phone_raw="01077778888", items=[{"name": "텀블러"}], total_price=0,
         raw_body=b"{}")

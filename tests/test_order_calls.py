@@ -12,8 +12,9 @@ from django.utils import timezone
 from calls.models import Call
 from calls.signatures import clawops_signature
 from calls.vocabulary import CALL_STATUS_RANK
-from integrations import kinds, ledger, orders
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState, Order, OrderStatus
+from integrations.orders import confirmation_calls
 from tests.clawops_api import API, call_created
 from tests.helpers import post_form
 
@@ -30,7 +31,7 @@ def order_settings(settings):
 
 @pytest.fixture
 def order() -> Order:
-    order, _ = orders.receive(
+    order, _ = confirmation_calls.receive(
         order_id="A-1024", customer_name="김민지", customer_phone="01055551234",
         customer_phone_raw="010-5555-1234",
         items=[{"name": "무선 이어폰"}, {"name": "충전 케이블", "quantity": 2}],
@@ -41,7 +42,7 @@ def order() -> Order:
 
 def job(order: Order, attempt: int) -> Job:
     return Job.objects.get(kind=kinds.ORDER_CONFIRMATION_CALL,
-                           subject=orders.subject(order.order_id, attempt))
+                           subject=confirmation_calls.subject(order.order_id, attempt))
 
 
 def run(order: Order, attempt: int) -> str:
@@ -100,7 +101,7 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
         "From": FROM,
         "AgentId": "agent_order",
         "CallContext": {
-            "Instruction": orders.INSTRUCTION,
+            "Instruction": confirmation_calls.INSTRUCTION,
             "Variables": {
                 "customerName": "김민지",
                 "items": "무선 이어폰, 충전 케이블 2개",
@@ -117,9 +118,10 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
 def test_its_instruction_follows_the_scenario_step_by_step():
     steps = ["인사", "감사", "items", "amount", "배송지 주소", "다시 읽어", "내일 오전에 발송",
              "통화를 마치"]
-    positions = [orders.INSTRUCTION.index(step) for step in steps]
+    positions = [confirmation_calls.INSTRUCTION.index(step) for step in steps]
     assert positions == sorted(positions)
-    assert len(orders.INSTRUCTION) <= 4000  # CallContext.Instruction limit (contract §7.3)
+    # CallContext.Instruction limit (contract §7.3)
+    assert len(confirmation_calls.INSTRUCTION) <= 4000
 
 
 def test_it_records_the_placed_call_and_links_it_to_the_order(order, placed):
@@ -142,7 +144,7 @@ def test_an_answered_call_settles_the_order(client, order, placed):
 
     order.refresh_from_db()
     assert order.status == OrderStatus.ANSWERED
-    assert not Job.objects.filter(subject=orders.subject("A-1024", 2)).exists()
+    assert not Job.objects.filter(subject=confirmation_calls.subject("A-1024", 2)).exists()
 
 
 @pytest.mark.parametrize("ending", ["no-answer", "busy", "failed", "canceled", "rejected"])
@@ -253,7 +255,7 @@ def test_the_check_after_placing_leaves_a_call_still_going_alone(order, placed):
     order.refresh_from_db()
     assert order.status == OrderStatus.CALLING
     assert not Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
-                                  subject=orders.subject(order.order_id, 2)).exists()
+                                  subject=confirmation_calls.subject(order.order_id, 2)).exists()
 
 
 def test_a_call_that_is_not_an_order_call_changes_no_order(client, order):

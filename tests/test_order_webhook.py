@@ -8,8 +8,9 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from calls.signatures import clawops_signature
-from integrations import kinds, orders
+from integrations.jobs import kinds
 from integrations.models import Job, JobState, Order, OrderStatus
+from integrations.orders import confirmation_calls
 from tests.clawops_api import API, call_created
 from tests.helpers import post_in_parallel
 
@@ -227,7 +228,7 @@ def test_it_answers_503_when_the_database_is_unreachable(client, monkeypatch):
     def unreachable(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(orders, "receive", unreachable)
+    monkeypatch.setattr(confirmation_calls, "receive", unreachable)
 
     response = post_order(client)
 

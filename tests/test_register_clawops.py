@@ -9,7 +9,7 @@ import pytest
 import respx
 from django.core.management import CommandError, call_command
 
-from integrations.clawops_webhooks import EVENTS
+from integrations.outbound.registration import EVENTS
 from tests.clawops_api import API
 
 URL = "https://clinic.example.com/webhooks/clawops/"

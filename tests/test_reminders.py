@@ -12,7 +12,8 @@ import time_machine
 from django.db import connection, transaction
 
 from calls.models import Call, Message
-from integrations import kinds, ledger, reminders
+from integrations.clinics import reminders
+from integrations.jobs import kinds, ledger
 from integrations.models import (
     Appointment,
     AppointmentReply,

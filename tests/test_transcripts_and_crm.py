@@ -9,7 +9,7 @@ import respx
 from django.utils import timezone
 
 from calls.models import Summary, Transcript
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 from tests.helpers import fixture, post_form
 

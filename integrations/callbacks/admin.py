@@ -2,8 +2,9 @@
 
 ``/admin/integrations/callbackrequest/new/?call=<pk>`` shows the number that will be called
 and the call it answers; confirming (a POST with the CSRF token) writes the request and its
-ledger job (integrations.callbacks). Only users with ``integrations.place_callback`` may
-see or confirm it; the call page links to it through the ``callback_panel`` template tag.
+ledger job (integrations.callbacks.callback_calls). Only users with
+``integrations.place_callback`` may see or confirm it; the call page links to it through the
+``callback_panel`` template tag.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_ti
 from calls.models import Call
 from calls.phone import format_phone
 from calls.vocabulary import CallStatus
-from integrations import callbacks, kinds
+from integrations.callbacks import callback_calls
+from integrations.jobs import kinds
 from integrations.models import CallbackRequest, Job, JobState
 
 
@@ -39,7 +41,7 @@ def state_label(state: str | None) -> str:
 
 def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
     """GET: what will happen. POST: do it, then back to the call's page."""
-    if not request.user.has_perm(callbacks.PERMISSION):
+    if not request.user.has_perm(callback_calls.PERMISSION):
         raise PermissionDenied("콜백 권한(integrations.place_callback)이 없습니다.")
     call_pk = request.POST.get("call") or request.GET.get("call") or ""
     if not call_pk.isdigit():
@@ -47,11 +49,11 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
     call = Call.objects.filter(pk=int(call_pk)).first()
     if call is None:
         raise Http404("그런 통화가 없습니다.")
-    number = callbacks.number_to_call(call)
+    number = callback_calls.number_to_call(call)
     call_page = reverse("admin:calls_call_change", args=[call.pk])
 
     if request.method == "POST" and number:
-        callback, created = callbacks.request_callback(call, request.user)
+        callback, created = callback_calls.request_callback(call, request.user)
         if created:
             messages.success(request, f"{format_phone(number)}(으)로 다시 전화합니다. "
                                       "결과는 이 페이지의 '다시 전화' 칸에 나옵니다.")
@@ -72,7 +74,7 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
         "call_direction": call.get_direction_display() or "-",
         "number": format_phone(number) if number else "",
         "raw_number": format_phone(call.customer_number) or "알 수 없음",
-        "waiting": callbacks.open_request(call),
+        "waiting": callback_calls.open_request(call),
     }
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "admin/integrations/callbackrequest/confirm.html",
@@ -112,7 +114,7 @@ class CallbackRequestAdmin(ReadOnlyAdmin):
 
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
         shown = tuple(super().get_list_display(request))
-        if request.user.has_perm(callbacks.PERMISSION):
+        if request.user.has_perm(callback_calls.PERMISSION):
             return shown
         return tuple(name for name in shown if name != "again")
 

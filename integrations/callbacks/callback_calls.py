@@ -21,9 +21,10 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.phone import is_korean_number
-from integrations import clawops_api, kinds, ledger
-from integrations.kinds import Done, Skipped
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import CallbackRequest, Job, JobState
+from integrations.outbound import clawops
 
 # What the status callbacks of a callback call report (contract §2.1).
 CALL_EVENTS = "initiated ringing answered completed"
@@ -94,7 +95,7 @@ def place_callback_call(job: Job) -> Done | Skipped:
         if request.placed_call_id:
             return Skipped("이미 전화를 걸었음")
         base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops_api.create_call(
+        placed = clawops.create_call(
             to=request.number,
             from_=settings.CLAWOPS_FROM_NUMBER,
             url=f"{base}/voice/callbacks/{request.pk}/",

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import callbacks, voiceml
+from integrations import voiceml
+from integrations.callbacks import callback_calls
 from integrations.models import CallbackRequest
 from integrations.voiceml import document, say
 
@@ -71,7 +72,7 @@ def callback_done(request: HttpRequest, pk: int) -> HttpResponse:
     fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):
         return fields
-    callbacks.keep_voice_message(pk, fields.get("RecordingUrl", ""),
+    callback_calls.keep_voice_message(pk, fields.get("RecordingUrl", ""),
                                  fields.get("RecordingDuration", ""))
 
     def build(response: ET.Element) -> None:

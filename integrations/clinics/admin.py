@@ -1,15 +1,13 @@
 """The front desk's admin for clinic reminders (S4): clinics, appointments with the progress
-of their reminders, the CSV import of a day's appointments, opt-outs and patients' replies.
+of their reminders, the CSV import of a day's appointments.
 
-The appointment list answers "which patients have not confirmed tomorrow" at a glance, so
-each row shows the SMS and call steps of its current reminder cycle. Those come from the
-ledger rows (kind, subject) and the message and call they produced, joined into the list's
-one query by subqueries and select_related — never a query per row.
+The appointment list's columns are in admin_list.py, opt-outs and replies in
+admin_replies.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -18,50 +16,40 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
 
-from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert, seoul_time
+from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.phone import format_phone, normalize_phone
-from calls.vocabulary import CallStatus, MessageStatus
-from integrations import appointment_csv, kinds, reminders
+from integrations.clinics import csv_import, reminders
+from integrations.clinics.admin_list import (
+    DayFilter,
+    call_progress,
+    final_progress,
+    sms_progress,
+    with_reminder_progress,
+)
 from integrations.models import (
     Appointment,
     AppointmentReply,
     AppointmentStatus,
     Clinic,
-    Job,
-    JobState,
-    OptOut,
     ReplyIntent,
 )
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
 MINUTES = "%Y-%m-%d %H:%M"
-MISSED_CALL_STATUSES = {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.REJECTED,
-                        CallStatus.CANCELED, CallStatus.FAILED}
-FINAL_LABELS = {
-    AppointmentStatus.CONFIRMED: "확인",
-    AppointmentStatus.CANCELLED: "취소",
-    AppointmentStatus.NEEDS_STAFF: "직원 확인 필요",
-}
 
 
-def _excerpt(text: str | None, length: int = 60) -> str:
-    return Truncator((text or "").strip()).chars(length)
-
-
-def _korean_phone(value: str) -> str:
+def korean_phone_field(value: str) -> str:
     """The same rule as the CSV import, as a form error."""
     try:
-        return appointment_csv.korean_phone(value)
+        return csv_import.korean_phone(value)
     except ValueError as exc:
         raise forms.ValidationError(str(exc)) from None
 
@@ -79,10 +67,10 @@ class ClinicForm(forms.ModelForm):
         }
 
     def clean_phone(self) -> str:
-        return _korean_phone(self.cleaned_data["phone"])
+        return korean_phone_field(self.cleaned_data["phone"])
 
     def clean_from_number(self) -> str:
-        return _korean_phone(self.cleaned_data["from_number"])
+        return korean_phone_field(self.cleaned_data["from_number"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -120,125 +108,6 @@ class ClinicAdmin(admin.ModelAdmin):
         return f"{clinic.quiet_start:%H:%M}–{clinic.quiet_end:%H:%M}"
 
 
-# --- the appointment list's columns -----------------------------------------------------------
-
-
-def _job_field(kind: str, field: str) -> Subquery:
-    # One indexed lookup on (kind, subject) per column; "reminder_subject" is the
-    # annotation that rebuilds reminders.subject() in SQL.
-    return Subquery(
-        Job.objects.filter(kind=kind, subject=OuterRef("reminder_subject"))
-        .order_by().values(field)[:1]
-    )
-
-
-def with_reminder_progress(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    """Appointments with their current cycle's job states, for sms_/call_progress."""
-    return queryset.select_related("clinic", "reminder_message", "reminder_call").annotate(
-        reminder_subject=Concat(
-            Value("appointment:"), Cast("pk", CharField()),
-            Value(":cycle:"), Cast("cycle", CharField()),
-            output_field=CharField(),
-        ),
-        sms_state=_job_field(kinds.REMINDER_SMS, "state"),
-        sms_error=_job_field(kinds.REMINDER_SMS, "last_error"),
-        sms_due=_job_field(kinds.REMINDER_SMS, "next_attempt_at"),
-        call_state=_job_field(kinds.REMINDER_CALL, "state"),
-        call_error=_job_field(kinds.REMINDER_CALL, "last_error"),
-        call_due=_job_field(kinds.REMINDER_CALL, "next_attempt_at"),
-    )
-
-
-def _open_or_stopped(state: str | None, error: str | None, due: datetime | None,
-                     failed: str, running: str) -> str | None:
-    """What a job that has not done its thing says; None once it is done."""
-    if state is None:
-        return NOT_YET  # never planned (an appointment from before the reminders existed)
-    if state == JobState.PENDING:
-        return f"대기 ({seoul_time(due, '%m-%d %H:%M')})"
-    if state == JobState.RUNNING:
-        return running
-    if state == JobState.SKIPPED:
-        return f"건너뜀: {_excerpt(error)}"
-    if state == JobState.FAILED:
-        return f"{failed}: {_excerpt(error)}"
-    if state == JobState.UNKNOWN:
-        return "결과 확인 필요 (작업 화면에서 확인)"
-    return None
-
-
-def sms_progress(appointment: Appointment) -> str:
-    stopped = _open_or_stopped(getattr(appointment, "sms_state", None),
-                               getattr(appointment, "sms_error", ""),
-                               getattr(appointment, "sms_due", None),
-                               failed="발송 실패", running="보내는 중")
-    if stopped is not None:
-        return stopped
-    message = appointment.reminder_message
-    if message is not None and message.status == MessageStatus.FAILED:
-        return "발송 실패 (통신사 결과)"
-    return "발송"
-
-
-def call_progress(appointment: Appointment) -> str:
-    stopped = _open_or_stopped(getattr(appointment, "call_state", None),
-                               getattr(appointment, "call_error", ""),
-                               getattr(appointment, "call_due", None),
-                               failed="걸기 실패", running="거는 중")
-    if stopped is not None:
-        return stopped
-    call = appointment.reminder_call
-    if call is None:
-        return "전화 걸음"
-    if call.answered_at is not None or (call.status == CallStatus.COMPLETED and call.duration):
-        return "응답 (자동응답기)" if call.answered_by == "machine" else "응답"
-    if call.status == CallStatus.COMPLETED:
-        return "부재 (응답 없음)"  # completed after 0 seconds
-    if call.status in MISSED_CALL_STATUSES:
-        return f"부재 ({CallStatus(call.status).label})"
-    return "전화 걸음"
-
-
-def final_progress(appointment: Appointment) -> str:
-    label = FINAL_LABELS.get(appointment.status)
-    if label is None:
-        return NOT_YET
-    if appointment.status == AppointmentStatus.NEEDS_STAFF:
-        return format_html("{}{}", alert(label), f": {_excerpt(appointment.staff_note, 40)}"
-                           if appointment.staff_note else "")
-    return label
-
-
-class DayFilter(admin.SimpleListFilter):
-    """Days as the clinic lives them: Korean midnight to midnight, weeks from Monday."""
-
-    title = "예약일"
-    parameter_name = "day"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("today", "오늘"), ("tomorrow", "내일"), ("week", "이번 주")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        span = day_span(self.value(), timezone.now())
-        if span is None:
-            return queryset
-        return queryset.filter(starts_at__gte=span[0], starts_at__lt=span[1])
-
-
-def day_span(choice: str | None, now: datetime) -> tuple[datetime, datetime] | None:
-    midnight = timezone.localtime(now, SEOUL).replace(hour=0, minute=0, second=0,
-                                                      microsecond=0)
-    day = timedelta(days=1)
-    if choice == "today":
-        return midnight, midnight + day
-    if choice == "tomorrow":
-        return midnight + day, midnight + 2 * day
-    if choice == "week":
-        monday = midnight - timedelta(days=midnight.weekday())
-        return monday, monday + 7 * day
-    return None
-
-
 # --- appointments ------------------------------------------------------------------------
 
 
@@ -253,7 +122,7 @@ class AppointmentForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         self.phone_raw = self.cleaned_data["phone"]  # kept beside the normalised number
-        return _korean_phone(self.phone_raw)
+        return korean_phone_field(self.phone_raw)
 
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
@@ -423,8 +292,8 @@ class AppointmentAdmin(PageContextAdmin):
         report = None
         if form.is_bound and form.is_valid():
             try:
-                report = appointment_csv.import_appointments(form.cleaned_data["file"].read())
-            except appointment_csv.FileProblem as exc:
+                report = csv_import.import_appointments(form.cleaned_data["file"].read())
+            except csv_import.FileProblem as exc:
                 form.add_error("file", str(exc))
             else:
                 for appointment in report.created:
@@ -435,7 +304,7 @@ class AppointmentAdmin(PageContextAdmin):
             "title": "예약 CSV 가져오기",
             "form": form,
             "report": report,
-            "columns": appointment_csv.COLUMNS,
+            "columns": csv_import.COLUMNS,
         }
         return TemplateResponse(request, "admin/integrations/appointment/import.html", context)
 
@@ -455,93 +324,6 @@ class ImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > appointment_csv.MAX_BYTES:
+        if upload.size > csv_import.MAX_BYTES:
             raise forms.ValidationError("파일이 너무 큽니다 (1MB까지). 하루치씩 올려 주세요.")
         return upload
-
-
-# --- opt-outs and replies --------------------------------------------------------------------
-
-
-class OptOutForm(forms.ModelForm):
-    class Meta:
-        model = OptOut
-        fields = ("phone", "reason")
-
-    def clean_phone(self) -> str:
-        return _korean_phone(self.cleaned_data["phone"])
-
-
-@admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
-    """Numbers that asked for no reminders; deleting one lets reminders reach it again."""
-
-    form = OptOutForm
-    list_display = ("phone_display", "reason_excerpt", "created")
-    search_fields = ("phone",)
-    search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
-        return ("phone", "reason", "created") if obj else ()
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        return queryset.filter(phone__contains=number) if number else queryset, False
-
-    @admin.display(description="전화번호", ordering="phone")
-    def phone_display(self, opt_out: OptOut) -> str:
-        return format_phone(opt_out.phone)
-
-    @admin.display(description="받은 문자")
-    def reason_excerpt(self, opt_out: OptOut) -> str:
-        return _excerpt(opt_out.reason)
-
-    @admin.display(description="시각", ordering="created_at")
-    def created(self, opt_out: OptOut) -> str:
-        return seoul_time(opt_out.created_at, MINUTES)
-
-
-@admin.register(AppointmentReply)
-class AppointmentReplyAdmin(ReadOnlyAdmin):
-    list_display = ("received", "from_display", "body_excerpt", "intent", "appointment_link")
-    list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
-    list_select_related = ("message", "appointment")
-    search_fields = ("message__from_number",)
-    search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
-    fields = ("received", "from_display", "body", "intent", "appointment_link")
-    readonly_fields = fields
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        if not number:
-            return queryset, False
-        return queryset.filter(message__from_number__contains=number), False
-
-    @admin.display(description="받은 시각", ordering="created_at")
-    def received(self, reply: AppointmentReply) -> str:
-        return seoul_time(reply.message.created_at)
-
-    @admin.display(description="보낸 번호")
-    def from_display(self, reply: AppointmentReply) -> str:
-        return format_phone(reply.message.from_number)
-
-    @admin.display(description="내용")
-    def body_excerpt(self, reply: AppointmentReply) -> str:
-        return _excerpt(reply.message.body, 40)
-
-    @admin.display(description="내용")
-    def body(self, reply: AppointmentReply) -> str:
-        return reply.message.body
-
-    @admin.display(description="예약")
-    def appointment_link(self, reply: AppointmentReply) -> str:
-        appointment = reply.appointment
-        if appointment is None:
-            return "연결된 예약 없음"
-        # Appointment.__str__ formats the stored UTC time; staff read Korean time.
-        when = seoul_time(appointment.starts_at, MINUTES)
-        return admin_link(appointment, f"{appointment.patient_name} {when}")

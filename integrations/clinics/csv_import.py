@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.phone import is_korean_number, normalize_phone
-from integrations import reminders
+from integrations.clinics import reminders
 from integrations.models import Appointment, Clinic
 
 T = TypeVar("T")

@@ -20,9 +20,10 @@ from django.utils import timezone
 from calls import store
 from calls.models import Message
 from calls.phone import format_phone, normalize_phone
-from integrations import clawops_api, kinds, ledger
+from integrations.clinics.replies import is_courtesy_only, read_intent
 from integrations.formatting import korean_datetime
-from integrations.kinds import Done, Skipped
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import (
     Appointment,
     AppointmentReply,
@@ -33,7 +34,7 @@ from integrations.models import (
     QuietHoursPolicy,
     ReplyIntent,
 )
-from integrations.replies import is_courtesy_only, read_intent
+from integrations.outbound import clawops
 
 # What the status callbacks of a reminder call report (contract §2.1).
 CALL_EVENTS = "initiated ringing answered completed"
@@ -145,7 +146,7 @@ def send_reminder_sms(job: Job) -> Done | Skipped:
         return Skipped(reason)
     body = sms_text(appointment)
     ledger.mark_sending(job)
-    sent = clawops_api.send_message(to=appointment.phone, from_=appointment.clinic.from_number,
+    sent = clawops.send_message(to=appointment.phone, from_=appointment.clinic.from_number,
                                     body=body)
     message, _ = Message.objects.get_or_create(message_id=sent.message_id, defaults={
         "direction": "outbound", "type": sent.type or "", "status": sent.status or "queued",
@@ -177,7 +178,7 @@ def place_reminder_call(job: Job) -> Done | Skipped:
     # The lock is not held over the request: a reply arriving meanwhile is saved at once
     # instead of waiting on ClawOps (webhooks must answer within seconds).
     base = settings.CLAWOPS_PUBLIC_BASE_URL
-    placed = clawops_api.create_call(
+    placed = clawops.create_call(
         to=appointment.phone,
         from_=appointment.clinic.from_number,
         url=f"{base}/voice/reminders/{appointment.pk}/{appointment.cycle}/",

@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import reminders, voice, voiceml
+from integrations import voiceml
+from integrations.clinics import reminders, voice
 from integrations.models import Appointment
 
 logger = logging.getLogger(__name__)

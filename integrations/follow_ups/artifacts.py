@@ -7,9 +7,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from calls.models import ArtifactStatus, Summary, Transcript
-from integrations import clawops_api, kinds, ledger
-from integrations.kinds import Done, NotYet
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, NotYet
 from integrations.models import Job
+from integrations.outbound import clawops
 
 FINAL = {ArtifactStatus.COMPLETED, ArtifactStatus.FAILED, ArtifactStatus.NOT_REQUESTED}
 
@@ -18,8 +19,8 @@ def fetch_artifacts(job: Job) -> Done | NotYet:
     call = job.call
     if call is None:
         return Done({"skipped": "the call was deleted"})
-    transcript = clawops_api.get_transcript(call.call_id)
-    summary = clawops_api.get_summary(call.call_id)
+    transcript = clawops.get_transcript(call.call_id)
+    summary = clawops.get_summary(call.call_id)
     now = timezone.now()
     Transcript.objects.update_or_create(call=call, defaults={
         "status": transcript.status,

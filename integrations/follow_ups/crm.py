@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 
 from calls.models import Call, Summary, Transcript
-from integrations import http, ledger
-from integrations.kinds import Done
+from integrations.jobs import ledger
+from integrations.jobs.outcomes import Done
 from integrations.models import Job
+from integrations.outbound import http
 
 
 def push_activity(job: Job) -> Done:

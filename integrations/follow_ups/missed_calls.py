@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from calls.models import Call
 from calls.phone import format_phone
-from integrations import http, ledger
 from integrations.formatting import korean_datetime
-from integrations.kinds import Done
+from integrations.jobs import ledger
+from integrations.jobs.outcomes import Done
 from integrations.models import Job
+from integrations.outbound import http
 
 
 def send_missed_call_alert(job: Job) -> Done:

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from calls.vocabulary import FINAL_CALL_STATUSES, MISSED_STATUSES, CallStatus, Direction
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Order
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integrations import kinds, ledger
+from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 
 
@@ -77,10 +77,3 @@ class JobAdmin(admin.ModelAdmin):
             for job in queryset.exclude(state=JobState.RUNNING)
         )
         self.message_user(request, f"{retried}건을 다시 시도합니다.", messages.SUCCESS)
-
-
-from integrations import (  # noqa: E402,F401
-    admin_callbacks,
-    admin_clinics,  # noqa: E402,F401
-    admin_orders,
-)

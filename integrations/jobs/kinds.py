@@ -1,53 +1,39 @@
-"""The kinds of job, each with its handler and what it needs (the ledger's dispatch table)."""
+"""The kinds of job, each with its handler and what it needs (the ledger's dispatch table).
+
+Handlers are named by dotted path and imported on first use (like healthchecks' TRANSPORTS):
+the handler modules import this table for the kind names, so the table never imports them.
+"""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from integrations.jobs.outcomes import Outcome
     from integrations.models import Job
-
-
-@dataclass(frozen=True)
-class Done:
-    """The job did its one thing; ``result`` is kept on the row."""
-
-    result: dict[str, object]
-
-
-@dataclass(frozen=True)
-class NotYet:
-    """Nothing failed, but the job must run again later (a transcript still pending)."""
-
-    reason: str
-    after_seconds: int
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A rule said no (quiet hours, opted out, too late): recorded, never retried."""
-
-    reason: str
-
-
-Outcome = Done | NotYet | Skipped
 
 
 @dataclass(frozen=True)
 class JobKind:
     name: str
     label: str
-    handler: Callable[[Job], Outcome]
+    # "package.module.function", imported when a job of this kind first runs.
+    handler_path: str
     # The integration it uses: the job is skipped while that integration is off.
     integration: str
     # Whether a request that may already have arrived can safely be sent again
     # (the receiver dedupes, or the request only reads).
     resend_when_in_doubt: bool
+
+    @property
+    def handler(self) -> Callable[[Job], Outcome]:
+        # After the first import this is a lookup in sys.modules.
+        return import_string(self.handler_path)
 
 
 _CLAWOPS_API = ("CLAWOPS_API_KEY", "CLAWOPS_ACCOUNT_ID")
@@ -83,33 +69,38 @@ CALLBACK_CALL = "callback.call"
 ORDER_SETTLE = "order.settle"
 
 
-@functools.cache
-def table() -> dict[str, JobKind]:
-    """Every kind of job by name. Built on first use: the handlers import the ledger."""
-    from integrations import artifacts, callbacks, crm, orders, reminders, slack
+_FOLLOW_UPS = "integrations.follow_ups"
+_KINDS = [
+    JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림",
+            f"{_FOLLOW_UPS}.missed_calls.send_missed_call_alert",
+            integration="slack", resend_when_in_doubt=False),
+    JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", f"{_FOLLOW_UPS}.artifacts.fetch_artifacts",
+            integration="clawops", resend_when_in_doubt=True),
+    # The CRM dedupes on the Idempotency-Key header we send.
+    JobKind(CRM_ACTIVITY, "CRM 통화 기록", f"{_FOLLOW_UPS}.crm.push_activity",
+            integration="crm", resend_when_in_doubt=True),
+    # A call or SMS that may exist is never created again blindly (product.md rule 6).
+    JobKind(REMINDER_SMS, "예약 안내 문자", "integrations.clinics.reminders.send_reminder_sms",
+            integration="clawops", resend_when_in_doubt=False),
+    JobKind(REMINDER_CALL, "예약 확인 전화", "integrations.clinics.reminders.place_reminder_call",
+            integration="clawops", resend_when_in_doubt=False),
+    JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화",
+            "integrations.orders.confirmation_calls.place_confirmation_call",
+            integration="order_calls", resend_when_in_doubt=False),
+    JobKind(CALLBACK_CALL, "직원 요청 콜백",
+            "integrations.callbacks.callback_calls.place_callback_call",
+            integration="callbacks", resend_when_in_doubt=False),
+    # Internal work (no integration to be off); settling twice changes nothing.
+    JobKind(ORDER_SETTLE, "주문 통화 결과 반영",
+            "integrations.orders.confirmation_calls.settle_after_call",
+            integration="", resend_when_in_doubt=True),
+]
+_TABLE = {kind.name: kind for kind in _KINDS}
 
-    kinds = [
-        JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림", slack.send_missed_call_alert,
-                integration="slack", resend_when_in_doubt=False),
-        JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", artifacts.fetch_artifacts,
-                integration="clawops", resend_when_in_doubt=True),
-        # The CRM dedupes on the Idempotency-Key header we send.
-        JobKind(CRM_ACTIVITY, "CRM 통화 기록", crm.push_activity,
-                integration="crm", resend_when_in_doubt=True),
-        # A call or SMS that may exist is never created again blindly (product.md rule 6).
-        JobKind(REMINDER_SMS, "예약 안내 문자", reminders.send_reminder_sms,
-                integration="clawops", resend_when_in_doubt=False),
-        JobKind(REMINDER_CALL, "예약 확인 전화", reminders.place_reminder_call,
-                integration="clawops", resend_when_in_doubt=False),
-        JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화", orders.place_confirmation_call,
-                integration="order_calls", resend_when_in_doubt=False),
-        JobKind(CALLBACK_CALL, "직원 요청 콜백", callbacks.place_callback_call,
-                integration="callbacks", resend_when_in_doubt=False),
-        # Internal work (no integration to be off); settling twice changes nothing.
-        JobKind(ORDER_SETTLE, "주문 통화 결과 반영", orders.settle_after_call,
-                integration="", resend_when_in_doubt=True),
-    ]
-    return {kind.name: kind for kind in kinds}
+
+def table() -> dict[str, JobKind]:
+    """Every kind of job by name."""
+    return _TABLE
 
 
 def label(name: str) -> str:

@@ -20,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations import kinds
-from integrations.http import OutboundError
+from integrations.jobs import kinds, outcomes
 from integrations.models import Job, JobState
+from integrations.outbound.http import OutboundError
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +152,9 @@ def run(job_id: int) -> str:
             # It failed after its request left: the call or SMS may exist.
             return _finish(job, JobState.UNKNOWN, error=error)
         return _retry_later(job, error, None)
-    if isinstance(outcome, kinds.Skipped):
+    if isinstance(outcome, outcomes.Skipped):
         return _finish(job, JobState.SKIPPED, error=outcome.reason)
-    if isinstance(outcome, kinds.NotYet):
+    if isinstance(outcome, outcomes.NotYet):
         # Waiting is not failing: the run gives its attempt back, so polls never use up
         # the retries a later transient failure needs; polls are counted on their own.
         return _set(job, state=JobState.PENDING, last_error=outcome.reason,

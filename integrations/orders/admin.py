@@ -29,10 +29,12 @@ from calls.admin_display import (
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
-from integrations import checks, kinds, orders
-from integrations.admin_callbacks import state_label, status_label
+from integrations import checks
+from integrations.callbacks.admin import state_label, status_label
 from integrations.formatting import won
+from integrations.jobs import kinds
 from integrations.models import Job, JobState, Order, OrderStatus
+from integrations.orders import confirmation_calls
 
 
 def status_badge(status: str) -> str:
@@ -92,7 +94,7 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     @admin.display(description="주문 상품")
     def items_display(self, order: Order) -> str:
-        return orders.items_text(order.items) or "-"
+        return confirmation_calls.items_text(order.items) or "-"
 
     @admin.display(description="받은 본문")
     def body_display(self, order: Order) -> str:
@@ -111,8 +113,8 @@ def order_page_context(order: Order) -> dict[str, Any]:
     """What templates/admin/integrations/order/change_form.html shows below the fields."""
     placed = _placed_calls(order)
     jobs = Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
-                              subject__startswith=orders.subject_prefix(order.order_id))
-    answered = next((call for call in placed if orders.reached(call)), None)
+                              subject__startswith=confirmation_calls.subject_prefix(order.order_id))
+    answered = next((call for call in placed if confirmation_calls.reached(call)), None)
     context: dict[str, Any] = {
         "order_calls": [
             {
@@ -122,7 +124,7 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "status": status_label(call.status),
                 "answered_by": answered_by_text(call.answered_by),
                 "duration": duration_text(call.duration),
-                "reached": orders.reached(call),
+                "reached": confirmation_calls.reached(call),
             }
             for attempt, call in enumerate(placed, start=1)
         ],

@@ -21,11 +21,12 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
-from integrations import clawops_api, kinds, ledger
 from integrations.formatting import won
-from integrations.http import OutboundError
-from integrations.kinds import Done, Skipped
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
+from integrations.outbound import clawops
+from integrations.outbound.http import OutboundError
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
         if reason:
             return Skipped(reason)
         base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops_api.create_call(
+        placed = clawops.create_call(
             to=order.customer_phone,
             from_=settings.CLAWOPS_FROM_NUMBER,
             agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
@@ -198,7 +199,7 @@ def reached(call: Call) -> bool:
 
 
 def settle_after_call(job: Job) -> Done:
-    """The ledger job a call's end adds (integrations/follow_ups.py), or the placing job's
+    """The ledger job a call's end adds (integrations/follow_ups/rules.py), or the placing job's
     check a minute later: settle the call's orders once the call has ended."""
     if job.call is None:
         return Done({"skipped": "the call was deleted"})

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from calls.intake import DATABASE_UNAVAILABLE
 from calls.phone import is_korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
-from integrations import orders
+from integrations.orders import confirmation_calls
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class OrderWebhookView(APIView):
         fields = serializer.validated_data
 
         try:
-            order, created = orders.receive(
+            order, created = confirmation_calls.receive(
                 order_id=fields["order_id"].strip(),
                 customer_name=fields["customer_name"].strip(),
                 customer_phone=normalize_phone(fields["customer_phone"]),

@@ -25,7 +25,7 @@ from clawops import (
 from clawops.types import Call, Message, PhoneNumber, SummaryStatus, TranscriptStatus
 from django.conf import settings
 
-from integrations.http import OutboundError, parse_retry_after
+from integrations.outbound.http import OutboundError, parse_retry_after
 
 # Codes that no retry can fix, whatever the HTTP status says (contract §7.2).
 PERMANENT_CODES = {"recipient_blocked", "invalid_phone", "INVALID_PHONE_NUMBER",

@@ -3,7 +3,7 @@ create/list/update for them (``client.webhooks`` is only the verifier).
 
 ``GET/POST {CLAWOPS_BASE_URL}/v1/accounts/{AC}/webhooks`` and ``PUT …/webhooks/{id}`` with
 the API key as bearer token; bodies ``{url, events[]}``, answers in snake_case. Sent through
-the same door as every other outbound request (integrations/http.py).
+the same door as every other outbound request (integrations/outbound/http.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
-from integrations import http
-from integrations.http import OutboundError
+from integrations.outbound import http
+from integrations.outbound.http import OutboundError
 
 RECEIVER = "ClawOps API"
 
