@@ -13,7 +13,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from calls import demo
+from calls import demo, demo_signing
 from calls.decoding import decode_body
 from calls.models import Call, CallEvent, Message, Scheme, WebhookDelivery
 from calls.payloads import CallStatusEvent, MessageEventPayload, TransferEvent, parse_payload
@@ -181,7 +181,9 @@ def _build(scheme: str, seed: int = 7) -> list[demo.Webhook]:
 def test_it_builds_webhooks_clawsite_verifies_and_reads(scheme):
     kinds = {"call": CallStatusEvent, "transfer": TransferEvent, "message": MessageEventPayload}
     for webhook in _build(scheme):
-        signed = demo.sign(webhook, public_url=PUBLIC_URL, signing_key="k", webhook_secret="s")
+        signed = demo_signing.sign(
+            webhook, public_url=PUBLIC_URL, signing_key="k", webhook_secret="s"
+        )
         if webhook.scheme == "form":
             fields = decode_body(signed.headers["Content-Type"], signed.body)
             assert verify_x_signature(PUBLIC_URL, fields, signed.headers["X-Signature"], ["k"])
