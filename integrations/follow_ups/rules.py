@@ -13,7 +13,8 @@ Each rule is kept here in its two forms, side by side:
   status callback stays one round trip: the job rows commit with the event in the same
   statement, as the ledger requires.
 
-tests/test_follow_ups.py runs the same event sequences through both and compares the jobs.
+tests/integrations/follow_ups/test_rules.py runs the same event sequences through both and
+compares the jobs.
 """
 
 from __future__ import annotations

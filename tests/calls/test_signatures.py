@@ -13,7 +13,9 @@ from calls.signatures import (
 )
 
 VECTORS = json.loads(
-    (Path(__file__).parent / "fixtures" / "signature-vectors.json").read_text(encoding="utf-8")
+    (Path(__file__).resolve().parents[1] / "fixtures" / "signature-vectors.json").read_text(
+        encoding="utf-8"
+    )
 )
 
 

@@ -20,7 +20,7 @@ from tests.clawops_api import API, call_created
 from tests.helpers import post_form
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
