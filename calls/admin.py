@@ -50,7 +50,6 @@ from calls.models import (
 )
 from calls.phone import format_phone, normalize_phone
 from calls.vocabulary import Direction
-from integrations import audit
 
 _NON_DIGITS = re.compile(r"\D")
 
@@ -183,7 +182,7 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
                            obj: Call | None = None, **kwargs: Any) -> Any:
         response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
-        audit.record_transcript_view(request, obj, context)
+        intake.record_transcript_view(request, obj, context)
         return response
 
 
@@ -314,7 +313,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         outcomes: Counter[str] = Counter()
         for delivery in queryset.order_by("received_at", "id"):
             outcomes[intake.replay(delivery)] += 1
-            audit.record(request.user, "replay", delivery)
+            intake.record_audit(request.user, "replay", delivery)
         counts = ", ".join(
             f"{outcome.label} {outcomes[outcome]}건" for outcome in Outcome if outcomes[outcome]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from integrations import ledger
+from integrations.jobs import ledger
 from integrations.periodic import runs
 
 

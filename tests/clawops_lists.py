@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.e2e import ClawOpsApiReceiver, Recorded, Reply
+from tests.e2e.receivers import ClawOpsApiReceiver, Recorded, Reply
 
 
 def call(call_id: str, status: str, *, direction: str = "inbound",

@@ -9,8 +9,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from integrations import clawops_api, clawops_webhooks
-from integrations.http import OutboundError
+from integrations.outbound import clawops as clawops_api
+from integrations.outbound import registration as clawops_webhooks
+from integrations.outbound.http import OutboundError
 from integrations.reconciliation.models import FailedClawOpsDelivery
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from calls.vocabulary import (
     STAGE_TO_CALL_STATUS,
     EventKind,
 )
-from integrations import clawops_api
+from integrations.outbound import clawops as clawops_api
 from integrations.periodic import runs
 from integrations.reconciliation import delivery_log
 from integrations.reconciliation.models import RecoveredItem, RecoveredKind, RecoverySource

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from integrations import kinds
+from integrations.jobs import kinds
 from integrations.periodic.runs import AlreadyRunning
 from integrations.reconciliation.reconcile import reconcile, scheduled_window
 

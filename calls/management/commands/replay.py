@@ -14,7 +14,6 @@ from django.db import transaction
 
 from calls import intake
 from calls.models import Outcome, WebhookDelivery
-from integrations import audit
 
 
 class Command(BaseCommand):
@@ -65,7 +64,7 @@ class Command(BaseCommand):
 def _replay(delivery: WebhookDelivery, *, dry_run: bool) -> str:
     if not dry_run:
         outcome = intake.replay(delivery)
-        audit.record(None, "replay", delivery, detail="manage.py replay")
+        intake.record_audit(None, "replay", delivery, detail="manage.py replay")
         return outcome
     # A real replay inside a transaction that is then rolled back: the outcome shown is the
     # one a replay would give, and no row (nor any on_commit work) survives it.

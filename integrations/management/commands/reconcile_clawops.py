@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations import kinds
+from integrations.jobs import kinds
 from integrations.periodic.runs import AlreadyRunning
 from integrations.reconciliation.reconcile import reconcile
 from integrations.reconciliation.window import parse_duration
