@@ -36,7 +36,7 @@ def add_jobs(count: int, tag: str) -> dict[str, int]:
     from django.utils import timezone
 
     from calls.models import Call
-    from integrations import kinds, ledger
+    from integrations.jobs import kinds, ledger
     from integrations.models import Job
 
     now = timezone.now()
