@@ -202,11 +202,26 @@ class MessageEventInline(admin.TabularInline):
         return False
 
 
+class MessageTypeFilter(admin.SimpleListFilter):
+    """The kinds ClawOps sends (contract: sms, lms, mms), listed without reading the table
+    for its distinct values."""
+
+    title = "종류"
+    parameter_name = "type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [(kind, kind.upper()) for kind in ("sms", "lms", "mms")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ("created", "direction", "from_display", "to_display", "status", "type",
                     "body_excerpt")
-    list_filter = ("direction", "status", "type", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("direction", "status", MessageTypeFilter,
+                   ("created_at", admin.DateFieldListFilter))
     search_fields = ("message_id",)
     search_help_text = "전화번호(형식 무관, 일부 숫자 가능) 또는 메시지 ID"
     fields = ("message_id", "direction", "type", "status", "from_display", "to_display",
@@ -254,6 +269,18 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
               "fields_display", "body_display")
     readonly_fields = fields
     actions = ("replay",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # The id is looked up in its own table first: an OR across the two joined tables
+        # would read every delivery.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        calls = list(Call.objects.filter(call_id=term).values_list("pk", flat=True))
+        sms = list(Message.objects.filter(message_id=term).values_list("pk", flat=True))
+        return queryset.filter(Q(call__in=calls) | Q(message__in=sms)), False
 
     def get_changelist_instance(self, request: HttpRequest):
         # The list shows no bodies; a page of 100 must not read up to 100 × 256 KiB.

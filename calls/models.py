@@ -251,6 +251,8 @@ class WebhookDelivery(models.Model):
             # Most deliveries are about calls; only message deliveries need this one.
             models.Index(fields=["message"], condition=Q(message__isnull=False),
                          name="delivery_message"),
+            # The list sorted by outcome (either direction: ties follow the sort).
+            models.Index(fields=["outcome", "id"], name="delivery_by_outcome"),
         ]
 
     def __str__(self) -> str:

@@ -65,6 +65,8 @@ class Job(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="job_due"),
             # The admin's list, newest first (Meta.ordering), read backwards.
             models.Index(fields=["created_at", "id"], name="job_log_order"),
+            # The admin's search by subject (the unique constraint leads with the kind).
+            models.Index(fields=["subject"], name="job_subject"),
         ]
         permissions = [("retry_job", "작업을 다시 시도할 수 있음")]
 
