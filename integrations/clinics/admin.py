@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
 from calls.phone import format_phone
+from integrations import audit
 from integrations.clinics import csv_import, reminders
 from integrations.clinics.admin_list import (
     DayFilter,
@@ -274,6 +275,9 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
             else:
                 for appointment in report.created:
                     self.log_addition(request, appointment, "CSV 가져오기")
+                audit.record(request.user, "import", "appointments CSV",
+                             detail=f"{len(report.created)} imported, "
+                                    f"{len(report.errors)} rows rejected")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
