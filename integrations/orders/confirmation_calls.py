@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from calls import store
 from calls.models import Call
-from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
+from calls.vocabulary import FINAL_CALL_STATUSES, FINAL_HANGUP_CAUSES, CallStatus
 from integrations.formatting import won
 from integrations.jobs import kinds, ledger
 from integrations.jobs.outcomes import Done, Skipped
@@ -228,6 +228,8 @@ def settle(order: Order, call: Call) -> None:
         order.status = OrderStatus.ANSWERED
     elif attempt < len(placed):
         return  # a later attempt exists; that one decides
+    elif call.hangup_cause in FINAL_HANGUP_CAUSES:
+        order.status = OrderStatus.FAILED  # calling this number again cannot help
     elif attempt < MAX_ATTEMPTS:
         delay = timedelta(minutes=settings.ORDER_RETRY_DELAY_MINUTES)
         ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order.order_id, attempt + 1),

@@ -172,6 +172,18 @@ def test_a_call_that_does_not_reach_the_customer_is_tried_once_more_later(
     assert timedelta(minutes=29) < wait <= timedelta(minutes=30)
 
 
+@pytest.mark.parametrize("cause", ["invalid_number", "recipient_blocked"])
+def test_a_call_that_ends_on_a_cause_no_retry_can_change_fails_the_order(
+        client, order, placed, cause):
+    run(order, 1)
+    status(client, "CAorder1", "failed", HangupCause=cause)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FAILED
+    assert not Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                                  subject=confirmation_calls.subject("A-1024", 2)).exists()
+
+
 @pytest.mark.parametrize(("answered_by", "duration"), [("machine", "31"), ("human", "0")])
 def test_an_answering_machine_or_a_zero_second_call_does_not_count(
         client, order, placed, answered_by, duration):
