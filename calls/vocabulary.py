@@ -48,6 +48,7 @@ FINAL_CALL_STATUSES = frozenset(s for s, rank in CALL_STATUS_RANK.items() if ran
 FINAL_HANGUP_CAUSES = frozenset(
     {"invalid_number", "number_changed", "incompatible_destination", "recipient_blocked"}
 )
+
 # Product.md S1: an inbound call that ends unanswered.
 MISSED_STATUSES = frozenset(
     {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.CANCELED, CallStatus.REJECTED,
