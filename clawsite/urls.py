@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from calls.views import ClawOpsWebhookView, healthz
 from integrations import callback_views, voice_views
@@ -19,6 +19,7 @@ urlpatterns = [
     path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),
+    path("api/", include("integrations.api.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -84,3 +84,4 @@ from integrations import (  # noqa: E402,F401
     admin_clinics,  # noqa: E402,F401
     admin_orders,
 )
+from integrations.api import admin as api_admin  # noqa: E402,F401

@@ -122,6 +122,9 @@ class Appointment(models.Model):
     # A reschedule starts a new reminder cycle: jobs are keyed by it, so each cycle
     # reminds once and an old cycle's jobs find themselves outdated.
     cycle = models.PositiveIntegerField("안내 회차", default=1)
+    # The booking system's own id, when the appointment came through the API: unique per
+    # clinic, so the same booking sent twice is one appointment.
+    external_id = models.CharField("예약 시스템 ID", max_length=64, null=True, blank=True)
     # The reminders of the current cycle, once sent.
     reminder_message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -139,6 +142,10 @@ class Appointment(models.Model):
         verbose_name = "예약"
         verbose_name_plural = "예약"
         ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "external_id"],
+                                    name="appointment_external_id_per_clinic"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
@@ -234,3 +241,7 @@ class CallbackRequest(models.Model):
         verbose_name_plural = "콜백 요청"
         ordering = ["-requested_at"]
         permissions = [("place_callback", "고객에게 다시 전화할 수 있음")]
+
+
+# The API's models have a module of their own; imported here so Django finds them.
+from integrations.models_api import ApiKey  # noqa: E402,F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations import ledger
+from integrations import ledger, reminders
 
 
 def run_job(job_id: int) -> str:
@@ -10,4 +10,6 @@ def run_job(job_id: int) -> str:
 
 
 def sweep() -> dict[str, int]:
-    return ledger.sweep()
+    # Planning first: a reminder planned late that is already due goes out in this sweep.
+    planned = reminders.plan_missing()
+    return {**ledger.sweep(), "planned": planned}
