@@ -41,6 +41,12 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # DRF writes OpenAPI 3.0's "nullable", which 3.1 (what we publish) no longer has.
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {"type": "object", "required": ["next", "previous", "results"],
+                "properties": {"next": link, "previous": link, "results": schema}}
+
     def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)
