@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from integrations import ledger, reminders
+from integrations.clinics import reminders
+from integrations.jobs import ledger
 
 
 def run_job(job_id: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from integrations.models import Appointment, Job
-from tests.api import clinic_with_key
+from tests.integrations.api.api_client import clinic_with_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MARKER = "<!-- tests/test_readme_client_example.py runs the next block as written -->"

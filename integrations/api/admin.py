@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations.api import keys
-from integrations.models_api import ApiKey
+from integrations.models import ApiKey
 
 
 @admin.register(ApiKey)

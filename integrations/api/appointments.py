@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import kinds, reminders
 from integrations.api.problems import Problem
+from integrations.clinics import reminders
+from integrations.jobs import kinds
 from integrations.models import Appointment, Clinic, Job, ReplyIntent
 
 

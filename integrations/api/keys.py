@@ -21,8 +21,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
 from integrations.api.problems import Problem
-from integrations.models import Clinic
-from integrations.models_api import ApiKey
+from integrations.models import ApiKey, Clinic
 
 KEY_PREFIX = "csk_"  # makes a leaked key recognisable in a log or a repository
 SHOWN_PREFIX_LENGTH = 12

@@ -27,8 +27,7 @@ from integrations.api import appointments, calls, problems, schema
 from integrations.api import serializers as s
 from integrations.api.keys import ApiKeyAuthentication
 from integrations.api.throttling import PerKeyRateThrottle
-from integrations.models import Appointment, AppointmentStatus, Clinic
-from integrations.models_api import ApiKey
+from integrations.models import ApiKey, Appointment, AppointmentStatus, Clinic
 
 
 class HasApiKey(BasePermission):
