@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from integrations.clinics import reminders
 from integrations.jobs import ledger
+from integrations.periodic import runs
 
 
 def run_job(job_id: int) -> str:
@@ -11,6 +14,22 @@ def run_job(job_id: int) -> str:
 
 
 def sweep() -> dict[str, int]:
+    started = timezone.now()
     # Planning first: a reminder planned late that is already due goes out in this sweep.
     planned = reminders.plan_missing()
-    return {**ledger.sweep(), "planned": planned}
+    report = {**ledger.sweep(), "planned": planned}
+    # The sweeper runs every minute on the worker: its last run is the worker's heartbeat.
+    runs.finished(runs.SWEEPER, report, started)
+    return report
+
+
+def reconcile() -> dict[str, object]:
+    from integrations.reconciliation import scheduled
+
+    return scheduled.run()
+
+
+def purge() -> dict[str, object]:
+    from integrations.retention import scheduled
+
+    return scheduled.run()

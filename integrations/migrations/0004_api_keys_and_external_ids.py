@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('calls', '0002_lean_indexes'),
-        ('integrations', '0002_clinics_orders_callbacks'),
+        ('integrations', '0003_operations'),
     ]
 
     operations = [
