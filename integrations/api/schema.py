@@ -106,8 +106,8 @@ APPOINTMENT_EXAMPLES = [
         media_type=PROBLEM,
         value={"type": "about:blank", "title": "잘못된 요청", "status": 400,
                "detail": "잘못된 항목이 있어 아무것도 저장하지 않았습니다.",
-               "errors": {"phone": ["한국 전화번호가 아닙니다 (예: 010-1234-5678, "
-                                    "+82 10 1234 5678)."]}}),
+               "errors": {"phone": ["'12'은(는) 국내에 없는 전화번호입니다 "
+                                    "(예: 010-1234-5678)."]}}),
 ]
 
 CHANGE_EXAMPLES = [

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from calls.phone import is_korean_number, normalize_phone
+from calls.phone import korean_number
 from integrations.api.problems import BODY_FIELD
 
 # Letters, digits and . _ : ~ - (safe in a URL path as they are), starting with a letter or
@@ -83,18 +83,15 @@ class ExternalId(Text):
 class Phone(Text):
     """Any common Korean format (010-1234-5678, +82 10 1234 5678); the domestic digits."""
 
-    default_error_messages = {
-        "not_korean": _("Not a Korean phone number (e.g. 010-1234-5678, +82 10 1234 5678)."),
-    }
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=64, **kwargs)
 
     def to_internal_value(self, data: object) -> str:
-        number = normalize_phone(super().to_internal_value(data))
-        if not is_korean_number(number):
-            self.fail("not_korean")
-        return number
+        # The one rule every form, the CSV import and the order webhook use.
+        try:
+            return korean_number(super().to_internal_value(data))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 def parse_moment(value: object) -> datetime | None:
