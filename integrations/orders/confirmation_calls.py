@@ -20,35 +20,27 @@ from django.utils import timezone
 
 from calls import store
 from calls.models import Call
-from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
+from calls.vocabulary import FINAL_CALL_STATUSES, FINAL_HANGUP_CAUSES, CallStatus
 from integrations.formatting import won
 from integrations.jobs import kinds, ledger
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
 from integrations.outbound import clawops
 from integrations.outbound.http import OutboundError
+from integrations.texts import render_text
 
 logger = logging.getLogger(__name__)
 
 # The first call and one retry (product.md S2; the issue asks for exactly one more try).
 MAX_ATTEMPTS = 2
 # What the status callbacks of a confirmation call report (contract §2.1).
-CALL_EVENTS = "initiated ringing answered completed"
 
 # The agent's task for this one call (contract §7.3 CallContext.Instruction, ≤ 4000 chars).
 # It names the variables instead of holding their values, so it is the same text for every
 # order and the order's data travels only in Variables.
-INSTRUCTION = """\
-쇼핑몰 주문 확인 전화입니다. 아래 순서대로, 짧고 공손한 존댓말로 진행하세요.
-1. 고객님을 이름(customerName)으로 부르며 인사하고, 주문해 주셔서 감사하다고 말씀드리세요.
-2. 주문하신 상품(items)과 결제 금액(amount)을 천천히 읽어 드리세요.
-3. 상품을 받으실 배송지 주소를 여쭤보세요.
-4. 들은 주소를 그대로 다시 읽어 드리고 맞는지 확인하세요. \
-틀렸다고 하시면 다시 여쭤보고 한 번 더 확인하세요.
-5. 상품은 내일 오전에 발송된다고 안내해 드리세요.
-6. 감사 인사를 드리고 통화를 마치세요.
-주문 번호(orderId)는 고객님이 물으실 때만 알려 드리세요. 주문 내용과 관계없는 질문에는 \
-담당자가 따로 연락드린다고 답하세요."""
+def instruction() -> str:
+    """What the managed agent is told (templates/integrations/order_call_instruction.txt)."""
+    return render_text("integrations/order_call_instruction.txt", {})
 
 
 def subject(order_id: str, attempt: int) -> str:
@@ -109,7 +101,7 @@ def items_text(items: list[object]) -> str:
 
 def call_context(order: Order) -> dict[str, Any]:
     return {
-        "instruction": INSTRUCTION,
+        "instruction": instruction(),
         "variables": {
             "customerName": order.customer_name,
             "items": items_text(order.items),
@@ -154,30 +146,25 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
     reason = why_not(order, attempt)
     if reason:
         return Skipped(reason)
-    ledger.mark_sending(job)
+    # The call goes out outside any transaction (the door commits its "sending" mark
+    # first); the order's row lock, which on_call_ended also takes, orders the link
+    # against the outcome of an earlier call.
+    placed = clawops.place_call(
+        job,
+        to=order.customer_phone,
+        from_=settings.CLAWOPS_FROM_NUMBER,
+        agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
+        call_context=call_context(order),
+        **machine_detection(),
+    )
     with transaction.atomic():
-        # Under the order's row lock, which on_call_ended also takes: the outcome of an
-        # earlier call cannot land between the check and the link.
         order = Order.objects.select_for_update().get(pk=order.pk)
-        reason = why_not(order, attempt)
-        if reason:
-            return Skipped(reason)
-        base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops.create_call(
-            to=order.customer_phone,
-            from_=settings.CLAWOPS_FROM_NUMBER,
-            agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
-            call_context=call_context(order),
-            status_callback=f"{base}/webhooks/clawops/",
-            status_callback_event=CALL_EVENTS,
-            # AnsweredBy tells an answering machine from the customer (contract §2.1).
-            machine_detection="Enable",
-        )
         call_pk = store.record_placed_call(placed.call_id, settings.CLAWOPS_FROM_NUMBER,
                                            order.customer_phone)
         order.calls.add(call_pk)
-        order.status = OrderStatus.CALLING
-        order.save(update_fields=["status"])
+        if order.status != OrderStatus.ANSWERED:  # a late answer to an earlier call counts
+            order.status = OrderStatus.CALLING
+            order.save(update_fields=["status"])
         Job.objects.filter(pk=job.pk).update(call_id=call_pk)
         # A call that ended at once may report its end while this transaction is open:
         # that event's statement cannot see the link yet, and this one cannot see the end.
@@ -188,14 +175,19 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
     return Done({"call_id": placed.call_id, "attempt": attempt})
 
 
+def machine_detection() -> dict[str, str]:
+    """Answering-machine detection when CLAWOPS_MACHINE_DETECTION is on: AnsweredBy then
+    tells a machine from the customer (contract §2.1). It needs ClawOps' AMD add-on —
+    without it every such call is refused (422) — so it is off by default."""
+    return {"machine_detection": "Enable"} if settings.CLAWOPS_MACHINE_DETECTION else {}
+
+
 # --- the outcome -----------------------------------------------------------------------------
 
 
 def reached(call: Call) -> bool:
-    """A person took the call: it connected (completed, not after 0 s — product.md S1's
-    rule for a missed call, turned round) and no answering machine picked up."""
-    return (call.status == CallStatus.COMPLETED and call.duration != 0
-            and not call.answered_by.startswith("machine"))
+    """The order's customer was reached: the call completed and a person took it."""
+    return call.status == CallStatus.COMPLETED and call.person_answered
 
 
 def settle_after_call(job: Job) -> Done:
@@ -236,6 +228,8 @@ def settle(order: Order, call: Call) -> None:
         order.status = OrderStatus.ANSWERED
     elif attempt < len(placed):
         return  # a later attempt exists; that one decides
+    elif call.hangup_cause in FINAL_HANGUP_CAUSES:
+        order.status = OrderStatus.FAILED  # calling this number again cannot help
     elif attempt < MAX_ATTEMPTS:
         delay = timedelta(minutes=settings.ORDER_RETRY_DELAY_MINUTES)
         ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order.order_id, attempt + 1),

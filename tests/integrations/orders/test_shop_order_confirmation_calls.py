@@ -91,7 +91,8 @@ def test_the_call_is_placed_once_the_order_is_committed(
     assert Order.objects.get(order_id="B-1").status == OrderStatus.CALLING
 
 
-def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, placed):
+def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, placed, settings):
+    settings.CLAWOPS_MACHINE_DETECTION = True
     assert run(order, 1) == JobState.DONE
 
     request = placed.calls.last.request
@@ -101,7 +102,7 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
         "From": FROM,
         "AgentId": "agent_order",
         "CallContext": {
-            "Instruction": confirmation_calls.INSTRUCTION,
+            "Instruction": confirmation_calls.instruction(),
             "Variables": {
                 "customerName": "김민지",
                 "items": "무선 이어폰, 충전 케이블 2개",
@@ -115,13 +116,22 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
     }
 
 
+def test_it_asks_for_no_machine_detection_unless_the_setting_says_so(order, placed):
+    # Without ClawOps' AMD add-on a call asking for it is refused (422): off by default.
+    assert run(order, 1) == JobState.DONE
+
+    sent = json.loads(placed.calls.last.request.content)
+    assert "MachineDetection" not in sent
+    assert sent["StatusCallbackEvent"] == "initiated ringing answered completed"
+
+
 def test_its_instruction_follows_the_scenario_step_by_step():
     steps = ["인사", "감사", "items", "amount", "배송지 주소", "다시 읽어", "내일 오전에 발송",
              "통화를 마치"]
-    positions = [confirmation_calls.INSTRUCTION.index(step) for step in steps]
+    positions = [confirmation_calls.instruction().index(step) for step in steps]
     assert positions == sorted(positions)
     # CallContext.Instruction limit (contract §7.3)
-    assert len(confirmation_calls.INSTRUCTION) <= 4000
+    assert len(confirmation_calls.instruction()) <= 4000
 
 
 def test_it_records_the_placed_call_and_links_it_to_the_order(order, placed):
@@ -160,6 +170,18 @@ def test_a_call_that_does_not_reach_the_customer_is_tried_once_more_later(
     assert retry.payload == {"order": order.pk, "attempt": 2}
     wait = retry.next_attempt_at - timezone.now()
     assert timedelta(minutes=29) < wait <= timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("cause", ["invalid_number", "recipient_blocked"])
+def test_a_call_that_ends_on_a_cause_no_retry_can_change_fails_the_order(
+        client, order, placed, cause):
+    run(order, 1)
+    status(client, "CAorder1", "failed", HangupCause=cause)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FAILED
+    assert not Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                                  subject=confirmation_calls.subject("A-1024", 2)).exists()
 
 
 @pytest.mark.parametrize(("answered_by", "duration"), [("machine", "31"), ("human", "0")])
