@@ -16,7 +16,7 @@ from integrations.models.clinics import (
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState, JobWakeup
 from integrations.models.orders import Order, OrderStatus
-from integrations.periodic.models import PeriodicRun
+from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "CallbackRequest",
     "Clinic",
+    "DeliveryTally",
     "FailedClawOpsDelivery",
     "Job",
     "JobState",

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('calls', '0004_delivery_by_outcome'),
-        ('integrations', '0004_api_keys_and_external_ids'),
+        ('integrations', '0005_delivery_tally'),
     ]
 
     operations = [
