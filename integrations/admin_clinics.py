@@ -26,12 +26,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import PageContextAdmin, ReadOnlyAdmin, admin_link, alert, seoul_time
 from calls.phone import format_phone, normalize_phone
 from calls.vocabulary import CallStatus, MessageStatus
-from integrations import appointment_csv, kinds, reminders
+from integrations import appointment_csv, kinds, reasons, reminders, spreadsheets, status
 from integrations.models import (
+    AnswerChannel,
     Appointment,
     AppointmentReply,
     AppointmentStatus,
@@ -44,13 +47,12 @@ from integrations.models import (
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
-MINUTES = "%Y-%m-%d %H:%M"
 MISSED_CALL_STATUSES = {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.REJECTED,
                         CallStatus.CANCELED, CallStatus.FAILED}
 FINAL_LABELS = {
-    AppointmentStatus.CONFIRMED: "확인",
-    AppointmentStatus.CANCELLED: "취소",
-    AppointmentStatus.NEEDS_STAFF: "직원 확인 필요",
+    AppointmentStatus.CONFIRMED: _("Confirmed"),
+    AppointmentStatus.CANCELLED: _("Cancelled"),
+    AppointmentStatus.NEEDS_STAFF: _("Needs staff"),
 }
 
 
@@ -74,8 +76,9 @@ class ClinicForm(forms.ModelForm):
         model = Clinic
         fields = "__all__"
         help_texts: ClassVar[dict[str, str]] = {
-            "quiet_start": "이 시각부터 끝 시각까지는 문자도 전화도 보내지 않습니다 (한국 시간).",
-            "quiet_end": "시작과 같으면 조용한 시간이 없습니다.",
+            "quiet_start": _("From this time to the end time no SMS or call is sent "
+                             "(Korean time)."),
+            "quiet_end": _("The same as the start means no quiet hours."),
         }
 
     def clean_phone(self) -> str:
@@ -91,10 +94,11 @@ class ClinicForm(forms.ModelForm):
         # reminders.why_not_now skips anything later than this before the appointment, so
         # a setting past it would plan reminders that are always skipped.
         if lead is not None and delay is not None and lead - delay < notice:
-            self.add_error("escalation_delay_minutes", (
-                f"전화가 예약 {lead - delay}분 전이 되어 항상 '너무 늦음'으로 건너뜁니다. "
-                f"'안내 문자(예약 몇 분 전)'에서 이 값을 뺀 값이 {notice}분 이상이어야 합니다."
-            ))
+            self.add_error("escalation_delay_minutes", gettext(
+                "The call would come %(minutes)d minutes before the appointment and would "
+                "always be skipped as too late. 'Reminder SMS (minutes before)' minus this "
+                "value must be at least %(notice)d minutes."
+            ) % {"minutes": lead - delay, "notice": notice})
         return data
 
 
@@ -105,18 +109,18 @@ class ClinicAdmin(admin.ModelAdmin):
                     "escalation_delay_minutes", "quiet_hours", "quiet_hours_policy")
     search_fields = ("name",)
 
-    @admin.display(description="변경 문의 번호", ordering="phone")
+    @admin.display(description=_("Number for changes"), ordering="phone")
     def phone_display(self, clinic: Clinic) -> str:
         return format_phone(clinic.phone)
 
-    @admin.display(description="발신 번호", ordering="from_number")
+    @admin.display(description=_("Sending number"), ordering="from_number")
     def from_display(self, clinic: Clinic) -> str:
         return format_phone(clinic.from_number)
 
-    @admin.display(description="조용한 시간")
+    @admin.display(description=_("Quiet hours"))
     def quiet_hours(self, clinic: Clinic) -> str:
         if clinic.quiet_start == clinic.quiet_end:
-            return "없음"
+            return _("None")
         return f"{clinic.quiet_start:%H:%M}–{clinic.quiet_end:%H:%M}"
 
 
@@ -155,15 +159,21 @@ def _open_or_stopped(state: str | None, error: str | None, due: datetime | None,
     if state is None:
         return NOT_YET  # never planned (an appointment from before the reminders existed)
     if state == JobState.PENDING:
-        return f"대기 ({seoul_time(due, '%m-%d %H:%M')})"
+        # Reminders need the ClawOps API: while it is off a waiting job will be skipped.
+        missing = kinds.missing_settings("clawops")
+        if missing:
+            return alert(gettext("Waiting for settings: %(settings)s")
+                         % {"settings": ", ".join(missing)})
+        return gettext("Pending (%(due)s)") % {"due": seoul_time(due)}
     if state == JobState.RUNNING:
         return running
     if state == JobState.SKIPPED:
-        return f"건너뜀: {_excerpt(error)}"
+        return gettext("Skipped: %(reason)s") % {
+            "reason": _excerpt(reasons.reason_text(error or ""))}
     if state == JobState.FAILED:
-        return f"{failed}: {_excerpt(error)}"
+        return f"{failed}: {_excerpt(reasons.reason_text(error or ''))}"
     if state == JobState.UNKNOWN:
-        return "결과 확인 필요 (작업 화면에서 확인)"
+        return _("Check the outcome (on the jobs page)")
     return None
 
 
@@ -171,32 +181,32 @@ def sms_progress(appointment: Appointment) -> str:
     stopped = _open_or_stopped(getattr(appointment, "sms_state", None),
                                getattr(appointment, "sms_error", ""),
                                getattr(appointment, "sms_due", None),
-                               failed="발송 실패", running="보내는 중")
+                               failed=_("Sending failed"), running=_("Sending"))
     if stopped is not None:
         return stopped
     message = appointment.reminder_message
     if message is not None and message.status == MessageStatus.FAILED:
-        return "발송 실패 (통신사 결과)"
-    return "발송"
+        return _("Sending failed (carrier report)")
+    return _("Sent")
 
 
 def call_progress(appointment: Appointment) -> str:
     stopped = _open_or_stopped(getattr(appointment, "call_state", None),
                                getattr(appointment, "call_error", ""),
                                getattr(appointment, "call_due", None),
-                               failed="걸기 실패", running="거는 중")
+                               failed=_("Call failed"), running=_("Dialling"))
     if stopped is not None:
         return stopped
     call = appointment.reminder_call
     if call is None:
-        return "전화 걸음"
+        return _("Call placed")
     if call.answered_at is not None or (call.status == CallStatus.COMPLETED and call.duration):
-        return "응답 (자동응답기)" if call.answered_by == "machine" else "응답"
+        return _("Answered (answering machine)") if call.answered_by == "machine" else _("Answered")
     if call.status == CallStatus.COMPLETED:
-        return "부재 (응답 없음)"  # completed after 0 seconds
+        return _("Not reached (no answer)")  # completed after 0 seconds
     if call.status in MISSED_CALL_STATUSES:
-        return f"부재 ({CallStatus(call.status).label})"
-    return "전화 걸음"
+        return gettext("Not reached (%(status)s)") % {"status": CallStatus(call.status).label}
+    return _("Call placed")
 
 
 def final_progress(appointment: Appointment) -> str:
@@ -204,19 +214,19 @@ def final_progress(appointment: Appointment) -> str:
     if label is None:
         return NOT_YET
     if appointment.status == AppointmentStatus.NEEDS_STAFF:
-        return format_html("{}{}", alert(label), f": {_excerpt(appointment.staff_note, 40)}"
-                           if appointment.staff_note else "")
+        note = reasons.reason_text(appointment.staff_note)
+        return format_html("{}{}", alert(label), f": {_excerpt(note, 40)}" if note else "")
     return label
 
 
 class DayFilter(admin.SimpleListFilter):
     """Days as the clinic lives them: Korean midnight to midnight, weeks from Monday."""
 
-    title = "예약일"
+    title = _("Appointment day")
     parameter_name = "day"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("today", "오늘"), ("tomorrow", "내일"), ("week", "이번 주")]
+        return [("today", _("Today")), ("tomorrow", _("Tomorrow")), ("week", _("This week"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         span = day_span(self.value(), timezone.now())
@@ -247,8 +257,9 @@ class AppointmentForm(forms.ModelForm):
         model = Appointment
         fields = ("clinic", "patient_name", "phone", "starts_at")
         help_texts: ClassVar[dict[str, str]] = {
-            "phone": "010-1234-5678, +82 10 1234 5678 모두 됩니다.",
-            "starts_at": "한국 시간. 바꾸면 안내 문자와 전화를 새 시각에 맞춰 다시 보냅니다.",
+            "phone": _("010-1234-5678 and +82 10 1234 5678 both work."),
+            "starts_at": _("Korean time. Changing it sends the reminder SMS and call again for "
+                           "the new time."),
         }
 
     def clean_phone(self) -> str:
@@ -259,7 +270,7 @@ class AppointmentForm(forms.ModelForm):
         starts_at = self.cleaned_data["starts_at"]
         moved = self.instance.pk is None or "starts_at" in self.changed_data
         if moved and starts_at <= timezone.now():
-            raise forms.ValidationError("이미 지난 시각입니다.")
+            raise forms.ValidationError(_("That time has already passed."))
         return starts_at
 
 
@@ -272,21 +283,31 @@ class AppointmentAdmin(PageContextAdmin):
     list_filter = (DayFilter, "clinic", "status")
     list_select_related = ("clinic", "reminder_message", "reminder_call")
     search_fields = ("patient_name",)
-    search_help_text = "환자 이름 또는 전화번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Patient name or phone number (any format, or some of its digits)")
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
     readonly_fields = ("status", "staff_note", "cycle", "phone_raw", "sms_column",
                        "call_column", "final_column", "message_link", "call_link", "jobs_link")
     fieldsets = (
         (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at")}),
-        ("상태", {"fields": ("status", "staff_note")}),
-        ("안내 진행 (현재 회차)", {"fields": ("cycle", "sms_column", "call_column",
+        (_("Status"), {"fields": ("status", "staff_note")}),
+        (_("Reminder progress (current cycle)"), {"fields": ("cycle", "sms_column", "call_column",
                                         "final_column", "message_link", "call_link",
                                         "jobs_link")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
         return with_reminder_progress(super().get_queryset(request))
+
+    def get_form(self, request: HttpRequest, obj: Appointment | None = None,
+                 change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Clinics are set up by a manager, not from an appointment: no add/change/delete
+        # icons beside the clinic.
+        widget = form.base_fields["clinic"].widget
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+        return form
 
     def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> Any:
         if obj is None:  # a new appointment has no status or reminders yet
@@ -307,39 +328,39 @@ class AppointmentAdmin(PageContextAdmin):
 
     # --- columns
 
-    @admin.display(description="예약 시각", ordering="starts_at")
+    @admin.display(description=_("Appointment time"), ordering="starts_at")
     def starts(self, appointment: Appointment) -> str:
-        return seoul_time(appointment.starts_at, MINUTES)
+        return seoul_time(appointment.starts_at)
 
-    @admin.display(description="전화번호", ordering="phone")
+    @admin.display(description=_("Phone number"), ordering="phone")
     def phone_display(self, appointment: Appointment) -> str:
         return format_phone(appointment.phone)
 
-    @admin.display(description="안내 문자")
+    @admin.display(description=_("Reminder SMS"))
     def sms_column(self, appointment: Appointment) -> str:
         return sms_progress(appointment)
 
-    @admin.display(description="확인 전화")
+    @admin.display(description=_("Confirmation call"))
     def call_column(self, appointment: Appointment) -> str:
         return call_progress(appointment)
 
-    @admin.display(description="최종")
+    @admin.display(description=_("Final"))
     def final_column(self, appointment: Appointment) -> str:
         return final_progress(appointment)
 
-    @admin.display(description="보낸 안내 문자")
+    @admin.display(description=_("Reminder SMS sent"))
     def message_link(self, appointment: Appointment) -> str:
         return admin_link(appointment.reminder_message)
 
-    @admin.display(description="안내 전화")
+    @admin.display(description=_("Reminder call placed"))
     def call_link(self, appointment: Appointment) -> str:
         call = appointment.reminder_call
         return admin_link(call, call.call_id if call else None)
 
-    @admin.display(description="작업")
+    @admin.display(description=_("Jobs"))
     def jobs_link(self, appointment: Appointment) -> str:
         url = reverse("admin:integrations_job_changelist")
-        return format_html('<a href="{}?q={}">이번 회차의 작업 보기</a>', url,
+        return format_html('<a href="{}?q={}">{}</a>', url, gettext("This cycle's jobs"),
                            reminders.subject(appointment))
 
     def page_context(self, appointment: Appointment) -> dict[str, Any]:
@@ -371,41 +392,51 @@ class AppointmentAdmin(PageContextAdmin):
 
     # --- actions
 
-    @admin.action(description="지금 안내 문자 보내기", permissions=["change"])
+    @admin.action(description=_("Send reminder SMS now"), permissions=["change"])
     def send_reminder_now(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        off = status.nothing_sent("clawops")
+        if off:
+            # The job would only be recorded as skipped: say so, and change nothing.
+            self.message_user(request, gettext("Nothing was sent. %(why)s") % {"why": off},
+                              messages.ERROR)
+            return
         selected = list(queryset.select_related("clinic"))
         scheduled = [a for a in selected if a.status == AppointmentStatus.SCHEDULED]
         sent = 0
         for appointment in scheduled:
             with transaction.atomic():
                 sent += reminders.send_now(appointment)
-        parts = [f"{sent}건의 안내 문자를 지금 보냅니다."]
+        parts = [ngettext("Sending %(count)d reminder SMS now.",
+                          "Sending %(count)d reminder SMS now.", sent) % {"count": sent}]
         if len(scheduled) > sent:
-            parts.append(f"{len(scheduled) - sent}건은 이미 보내는 중입니다.")
+            parts.append(gettext("%(count)d already being sent.")
+                         % {"count": len(scheduled) - sent})
         if len(selected) > len(scheduled):
-            parts.append(f"{len(selected) - len(scheduled)}건은 '예약됨' 상태가 아니라 "
-                         "보내지 않았습니다.")
+            parts.append(gettext("%(count)d not sent: not in the state 'Scheduled'.")
+                         % {"count": len(selected) - len(scheduled)})
         level = messages.SUCCESS if sent == len(selected) else messages.WARNING
         self.message_user(request, " ".join(parts), level)
 
-    @admin.action(description="확인 처리", permissions=["change"])
+    @admin.action(description=_("Mark confirmed"), permissions=["change"])
     def mark_confirmed(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
         self._answer(request, queryset, ReplyIntent.CONFIRM, AppointmentStatus.CONFIRMED,
-                     "확인 처리했습니다")
+                     _("marked confirmed"))
 
-    @admin.action(description="취소 처리", permissions=["change"])
+    @admin.action(description=_("Mark cancelled"), permissions=["change"])
     def mark_cancelled(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
         self._answer(request, queryset, ReplyIntent.CANCEL, AppointmentStatus.CANCELLED,
-                     "취소 처리했습니다")
+                     _("marked cancelled"))
 
     def _answer(self, request: HttpRequest, queryset: QuerySet[Appointment], intent: str,
                 outcome: str, done: str) -> None:
         pks = list(queryset.order_by().values_list("pk", flat=True))
-        changed = sum(reminders.apply_answer(pk, intent).status == outcome for pk in pks)
-        text = f"{changed}건을 {done}."
+        changed = sum(reminders.apply_answer(pk, intent, via=AnswerChannel.STAFF).status == outcome
+                      for pk in pks)
+        text = gettext("%(count)d %(done)s.") % {"count": changed, "done": done}
         if changed < len(pks):
             # apply_answer never confirms a cancelled appointment.
-            text += f" {len(pks) - changed}건은 취소된 예약이라 그대로 두었습니다."
+            text += " " + gettext("%(count)d left as they are: the appointment is cancelled.") % {
+                "count": len(pks) - changed}
         self.message_user(request, text,
                           messages.SUCCESS if changed == len(pks) else messages.WARNING)
 
@@ -413,8 +444,17 @@ class AppointmentAdmin(PageContextAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("import/", self.admin_site.admin_view(self.import_view),
-                    name="integrations_appointment_import")]
+                    name="integrations_appointment_import"),
+               path("import/template.xlsx", self.admin_site.admin_view(self.template_view),
+                    name="integrations_appointment_import_template")]
         return own + super().get_urls()  # before the catch-all "<object_id>/"
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(import_template(), content_type=spreadsheets.XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="appointments.xlsx"'
+        return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -428,16 +468,27 @@ class AppointmentAdmin(PageContextAdmin):
                 form.add_error("file", str(exc))
             else:
                 for appointment in report.created:
-                    self.log_addition(request, appointment, "CSV 가져오기")
+                    self.log_addition(request, appointment, _("CSV import"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "예약 CSV 가져오기",
+            "title": _("Import appointments"),
             "form": form,
             "report": report,
             "columns": appointment_csv.COLUMNS,
+            "nothing_sent": status.nothing_sent("clawops"),
         }
         return TemplateResponse(request, "admin/integrations/appointment/import.html", context)
+
+
+def import_template() -> bytes:
+    """The workbook to fill in: the header in the reader's language and one example row."""
+    clinic = Clinic.objects.order_by("pk").values_list("name", flat=True).first()
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    example = [clinic or gettext("Clinic name"), gettext("Hong Gildong"), "010-1234-5678",
+               tomorrow.strftime("%Y-%m-%d 14:30")]
+    header = [str(label) for label in appointment_csv.COLUMNS.values()]
+    return spreadsheets.workbook_bytes(header, [example], widths=(20, 16, 16, 20))
 
 
 def _reply_row(reply: AppointmentReply) -> dict[str, str]:
@@ -451,12 +502,13 @@ def _reply_row(reply: AppointmentReply) -> dict[str, str]:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV 파일")
+    file = forms.FileField(label=_("File"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > appointment_csv.MAX_BYTES:
-            raise forms.ValidationError("파일이 너무 큽니다 (1MB까지). 하루치씩 올려 주세요.")
+            raise forms.ValidationError(
+                _("The file is too large (1 MB at most). Upload one day at a time."))
         return upload
 
 
@@ -464,9 +516,15 @@ class ImportForm(forms.Form):
 
 
 class OptOutForm(forms.ModelForm):
+    """Also for the front desk: a patient who asks on the phone for no more reminders."""
+
     class Meta:
         model = OptOut
         fields = ("phone", "reason")
+        labels: ClassVar[dict[str, object]] = {"reason": _("How they asked")}
+        help_texts: ClassVar[dict[str, object]] = {
+            "reason": _("E.g. \"asked by phone on 2026-11-30\", or the text they sent."),
+        }
 
     def clean_phone(self) -> str:
         return _korean_phone(self.cleaned_data["phone"])
@@ -479,7 +537,7 @@ class OptOutAdmin(admin.ModelAdmin):
     form = OptOutForm
     list_display = ("phone_display", "reason_excerpt", "created")
     search_fields = ("phone",)
-    search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Phone number (any format, or some of its digits)")
 
     def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
         return ("phone", "reason", "created") if obj else ()
@@ -490,17 +548,17 @@ class OptOutAdmin(admin.ModelAdmin):
         number = normalize_phone(search_term)
         return queryset.filter(phone__contains=number) if number else queryset, False
 
-    @admin.display(description="전화번호", ordering="phone")
+    @admin.display(description=_("Phone number"), ordering="phone")
     def phone_display(self, opt_out: OptOut) -> str:
         return format_phone(opt_out.phone)
 
-    @admin.display(description="받은 문자")
+    @admin.display(description=_("Text received"))
     def reason_excerpt(self, opt_out: OptOut) -> str:
         return _excerpt(opt_out.reason)
 
-    @admin.display(description="시각", ordering="created_at")
+    @admin.display(description=_("Time"), ordering="created_at")
     def created(self, opt_out: OptOut) -> str:
-        return seoul_time(opt_out.created_at, MINUTES)
+        return seoul_time(opt_out.created_at)
 
 
 @admin.register(AppointmentReply)
@@ -509,7 +567,7 @@ class AppointmentReplyAdmin(ReadOnlyAdmin):
     list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
     list_select_related = ("message", "appointment")
     search_fields = ("message__from_number",)
-    search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Sender's number (any format, or some of its digits)")
     fields = ("received", "from_display", "body", "intent", "appointment_link")
     readonly_fields = fields
 
@@ -521,27 +579,27 @@ class AppointmentReplyAdmin(ReadOnlyAdmin):
             return queryset, False
         return queryset.filter(message__from_number__contains=number), False
 
-    @admin.display(description="받은 시각", ordering="created_at")
+    @admin.display(description=_("Received at"), ordering="created_at")
     def received(self, reply: AppointmentReply) -> str:
         return seoul_time(reply.message.created_at)
 
-    @admin.display(description="보낸 번호")
+    @admin.display(description=_("Sender's number"))
     def from_display(self, reply: AppointmentReply) -> str:
         return format_phone(reply.message.from_number)
 
-    @admin.display(description="내용")
+    @admin.display(description=_("Text"))
     def body_excerpt(self, reply: AppointmentReply) -> str:
         return _excerpt(reply.message.body, 40)
 
-    @admin.display(description="내용")
+    @admin.display(description=_("Text"))
     def body(self, reply: AppointmentReply) -> str:
         return reply.message.body
 
-    @admin.display(description="예약")
+    @admin.display(description=_("Appointment"))
     def appointment_link(self, reply: AppointmentReply) -> str:
         appointment = reply.appointment
         if appointment is None:
-            return "연결된 예약 없음"
+            return _("No appointment matched")
         # Appointment.__str__ formats the stored UTC time; staff read Korean time.
-        when = seoul_time(appointment.starts_at, MINUTES)
+        when = seoul_time(appointment.starts_at)
         return admin_link(appointment, f"{appointment.patient_name} {when}")

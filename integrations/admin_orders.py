@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import (
     PageContextAdmin,
@@ -29,9 +31,10 @@ from calls.admin_display import (
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
-from integrations import checks, kinds, orders
-from integrations.admin_callbacks import state_label, status_label
+from integrations import kinds, orders, reasons
+from integrations.admin_callbacks import status_label
 from integrations.formatting import won
+from integrations.job_display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
 
 
@@ -47,7 +50,7 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
                     "status_display", "call_count")
     list_filter = ("status", ("received_at", admin.DateFieldListFilter))
     search_fields = ("order_id", "customer_name")
-    search_help_text = "주문 번호, 고객 이름 또는 전화번호(형식 무관)"
+    search_help_text = _("Order number, customer name or phone number (any format)")
     fields = ("order_id", "received", "status_display", "customer_name", "phone",
               "customer_phone_raw", "items_display", "amount", "body_display")
     readonly_fields = fields
@@ -63,38 +66,31 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
             return queryset.filter(customer_phone=number), False
         return super().get_search_results(request, queryset, search_term)
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        # The same warnings `manage.py check` gives, for the two things orders need.
-        problems = checks.order_webhook_configured(None) + checks.integration_warnings(
-            ("order_calls",))
-        for problem in problems:
-            messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
-        return super().changelist_view(request, extra_context)
+    received = seoul_field("received_at", _("Ordered at"))
 
-    received = seoul_field("received_at", "접수 시각")
-
-    @admin.display(description="고객 번호", ordering="customer_phone")
+    @admin.display(description=_("Customer number"), ordering="customer_phone")
     def phone(self, order: Order) -> str:
         return format_phone(order.customer_phone)
 
-    @admin.display(description="금액", ordering="total_price")
+    @admin.display(description=_("Amount"), ordering="total_price")
     def amount(self, order: Order) -> str:
         return won(order.total_price)
 
-    @admin.display(description="상태", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_display(self, order: Order) -> str:
         return status_badge(order.status)
 
-    @admin.display(description="확인 전화", ordering="call_total")
+    @admin.display(description=_("Confirmation calls"), ordering="call_total")
     def call_count(self, order: Order) -> str:
         total = getattr(order, "call_total", None)
-        return f"{total}회" if total else "-"
+        return ngettext("%(count)d call", "%(count)d calls", total) % {"count": total} \
+            if total else "-"
 
-    @admin.display(description="주문 상품")
+    @admin.display(description=_("Items"))
     def items_display(self, order: Order) -> str:
-        return orders.items_text(order.items) or "-"
+        return ", ".join(_item_text(item) for item in order.items) or "-"
 
-    @admin.display(description="받은 본문")
+    @admin.display(description=_("Body received"))
     def body_display(self, order: Order) -> str:
         raw = bytes(order.raw_body)
         try:
@@ -105,6 +101,14 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     def page_context(self, order: Order) -> dict[str, Any]:
         return order_page_context(order)
+
+
+def _item_text(item: object) -> str:
+    """An item in the reader's language (orders.items_text is what the agent reads out)."""
+    if isinstance(item, dict) and item.get("quantity"):
+        return gettext("%(name)s × %(quantity)s") % {"name": item.get("name", ""),
+                                                       "quantity": item["quantity"]}
+    return str(item.get("name", "")) if isinstance(item, dict) else str(item)
 
 
 def order_page_context(order: Order) -> dict[str, Any]:
@@ -131,11 +135,11 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "link": format_html('<a href="{}">{}</a>',
                                     reverse("admin:integrations_job_change", args=[job.pk]),
                                     job.subject),
-                "state": state_label(job.state),
+                "state": state_text(job.state, job.kind),
                 "attempts": job.attempts,
                 "next_attempt": (seoul_time(job.next_attempt_at)
                                  if job.state == JobState.PENDING else "-"),
-                "error": job.last_error[:300],
+                "error": reasons.reason_text(job.last_error)[:300],
             }
             for job in jobs.order_by("created_at", "id")
         ],

@@ -21,7 +21,7 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.phone import is_korean_number
-from integrations import clawops_api, kinds, ledger
+from integrations import clawops_api, kinds, ledger, reasons
 from integrations.kinds import Done, Skipped
 from integrations.models import CallbackRequest, Job, JobState
 
@@ -85,14 +85,14 @@ def place_callback_call(job: Job) -> Done | Skipped:
     # Missing settings are the ledger's to check ("callbacks" in kinds.py).
     request = CallbackRequest.objects.filter(pk=job.payload.get("request")).first()
     if request is None:
-        return Skipped("콜백 요청이 삭제됨")
+        return Skipped(reasons.CALLBACK_DELETED)
     if request.placed_call_id:
-        return Skipped("이미 전화를 걸었음")
+        return Skipped(reasons.CALLBACK_PLACED)
     ledger.mark_sending(job)
     with transaction.atomic():
         request = CallbackRequest.objects.select_for_update().get(pk=request.pk)
         if request.placed_call_id:
-            return Skipped("이미 전화를 걸었음")
+            return Skipped(reasons.CALLBACK_PLACED)
         base = settings.CLAWOPS_PUBLIC_BASE_URL
         placed = clawops_api.create_call(
             to=request.number,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from integrations.models import Job
@@ -41,7 +42,7 @@ Outcome = Done | NotYet | Skipped
 @dataclass(frozen=True)
 class JobKind:
     name: str
-    label: str
+    label: str  # lazily translated
     handler: Callable[[Job], Outcome]
     # The integration it uses: the job is skipped while that integration is off.
     integration: str
@@ -61,11 +62,16 @@ INTEGRATION_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+def missing_settings(name: str) -> tuple[str, ...]:
+    """The settings integration ``name`` needs and does not have ("" counts as missing)."""
+    return tuple(s for s in INTEGRATION_SETTINGS.get(name, ()) if not getattr(settings, s))
+
+
 def integration_problems() -> dict[str, str]:
     """Each integration that is off, with the reason (missing settings)."""
     problems: dict[str, str] = {}
-    for name, needed in INTEGRATION_SETTINGS.items():
-        missing = [setting for setting in needed if not getattr(settings, setting)]
+    for name in INTEGRATION_SETTINGS:
+        missing = missing_settings(name)
         if missing:
             verb = "is" if len(missing) == 1 else "are"
             problems[name] = f"{' and '.join(missing)} {verb} not set"
@@ -89,24 +95,25 @@ def table() -> dict[str, JobKind]:
     from integrations import artifacts, callbacks, crm, orders, reminders, slack
 
     kinds = [
-        JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림", slack.send_missed_call_alert,
+        JobKind(SLACK_MISSED_CALL, _("Missed-call Slack alert"), slack.send_missed_call_alert,
                 integration="slack", resend_when_in_doubt=False),
-        JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", artifacts.fetch_artifacts,
+        JobKind(FETCH_ARTIFACTS, _("Fetch transcript and summary"), artifacts.fetch_artifacts,
                 integration="clawops", resend_when_in_doubt=True),
         # The CRM dedupes on the Idempotency-Key header we send.
-        JobKind(CRM_ACTIVITY, "CRM 통화 기록", crm.push_activity,
+        JobKind(CRM_ACTIVITY, _("CRM call record"), crm.push_activity,
                 integration="crm", resend_when_in_doubt=True),
         # A call or SMS that may exist is never created again blindly (product.md rule 6).
-        JobKind(REMINDER_SMS, "예약 안내 문자", reminders.send_reminder_sms,
+        JobKind(REMINDER_SMS, _("Appointment reminder SMS"), reminders.send_reminder_sms,
                 integration="clawops", resend_when_in_doubt=False),
-        JobKind(REMINDER_CALL, "예약 확인 전화", reminders.place_reminder_call,
+        JobKind(REMINDER_CALL, _("Appointment reminder call"), reminders.place_reminder_call,
                 integration="clawops", resend_when_in_doubt=False),
-        JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화", orders.place_confirmation_call,
+        JobKind(ORDER_CONFIRMATION_CALL, _("Order confirmation call"),
+                orders.place_confirmation_call,
                 integration="order_calls", resend_when_in_doubt=False),
-        JobKind(CALLBACK_CALL, "직원 요청 콜백", callbacks.place_callback_call,
+        JobKind(CALLBACK_CALL, _("Staff call-back"), callbacks.place_callback_call,
                 integration="callbacks", resend_when_in_doubt=False),
         # Internal work (no integration to be off); settling twice changes nothing.
-        JobKind(ORDER_SETTLE, "주문 통화 결과 반영", orders.settle_after_call,
+        JobKind(ORDER_SETTLE, _("Order call outcome"), orders.settle_after_call,
                 integration="", resend_when_in_doubt=True),
     ]
     return {kind.name: kind for kind in kinds}

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +23,7 @@ from rest_framework.views import APIView
 from calls.intake import DATABASE_UNAVAILABLE
 from calls.phone import is_korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
-from integrations import orders
+from integrations import kinds, orders, reasons
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,11 @@ class ItemField(serializers.Field):
 
     default_error_messages = {
         # Braces doubled: DRF formats these messages with str.format.
-        "invalid": '상품은 이름(문자열) 또는 {{"name": 이름, "quantity": 수량}} 객체여야 합니다.',
-        "no_name": "상품 이름(name)이 비어 있습니다.",
-        "bad_name": "상품 이름은 200자 이하의 글자여야 합니다.",
-        "quantity": "수량(quantity)은 1 이상의 정수여야 합니다.",
+        "invalid": _('An item is a name (a string) or a {{"name": name, "quantity": number}} '
+                     'object.'),
+        "no_name": _("The item's name (name) is empty."),
+        "bad_name": _("An item's name is text of at most 200 characters."),
+        "quantity": _("The quantity (quantity) is a whole number of at least 1."),
     }
 
     def to_internal_value(self, data: object) -> dict[str, Any]:
@@ -75,9 +78,9 @@ class WonField(serializers.Field):
     mean the shop's code is not sending what it thinks, so they are refused, not guessed."""
 
     default_error_messages = {
-        "invalid": "금액은 원 단위 정수(JSON 숫자)여야 합니다. 예: 12000",
-        "negative": "금액은 0 이상이어야 합니다.",
-        "too_large": f"금액은 {MAX_PRICE:,}원 이하여야 합니다.",
+        "invalid": _("The amount is a whole number of won (a JSON number), e.g. 12000."),
+        "negative": _("The amount is 0 or more."),
+        "too_large": _("The amount is at most 2,147,483,647 won."),
     }
 
     def to_internal_value(self, data: object) -> int:
@@ -103,7 +106,7 @@ class OrderSerializer(serializers.Serializer):
     def validate_customer_phone(self, value: str) -> str:
         if not is_korean_number(normalize_phone(value)):
             raise serializers.ValidationError(
-                "국내 전화번호가 아닙니다. 예: 010-1234-5678, +82 10 1234 5678")
+                _("Not a Korean phone number. E.g. 010-1234-5678, +82 10 1234 5678"))
         return value
 
 
@@ -135,7 +138,8 @@ class OrderWebhookView(APIView):
         try:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            return Response({"errors": {"body": ["본문이 UTF-8 JSON이 아닙니다."]}}, status=400)
+            return Response({"errors": {"body": [gettext("The body is not UTF-8 JSON.")]}},
+                            status=400)
         serializer = OrderSerializer(data=data)
         if not serializer.is_valid():
             return Response({"errors": flat_errors(serializer.errors)}, status=400)
@@ -154,12 +158,23 @@ class OrderWebhookView(APIView):
         except DATABASE_UNAVAILABLE:
             logger.exception("database unavailable; order webhook not acknowledged")
             return Response({"error": "database unavailable, retry later"}, status=503)
+        answer = call_answer()
         if not created:
             if bytes(order.raw_body) != body:
                 logger.warning("order %s sent again with a different body; the first one is "
                                "kept", order.order_id)
-            return Response({"status": "call_initiated", "duplicate": True}, status=202)
-        return Response({"status": "call_initiated"}, status=202)
+            return Response({**answer, "duplicate": True}, status=202)
+        return Response(answer, status=202)
+
+
+def call_answer() -> dict[str, str]:
+    """What the shop is told about the call: placed only while order calls are on; else the
+    order is kept and the answer says why no call follows."""
+    missing = kinds.missing_settings("order_calls")
+    if missing:
+        return {"status": "stored", "call": "disabled",
+                "reason": reasons.integration_off("order_calls", missing)}
+    return {"status": "call_initiated"}
 
 
 def flat_errors(errors: dict[str, Any]) -> dict[str, list[str]]:

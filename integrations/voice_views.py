@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import reminders, voice, voiceml
-from integrations.models import Appointment
+from integrations import reasons, reminders, voice, voiceml
+from integrations.models import AnswerChannel, Appointment
 
 logger = logging.getLogger(__name__)
 
@@ -47,5 +47,6 @@ def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> Ht
         return voiceml.xml_response(voice.closing("", None))
     digits = fields.get("Digits", "")
     intent = voice.intent_of_digits(digits)
-    reminders.apply_answer(appointment.pk, intent, note=f"전화에서 {digits or '(없음)'}번을 누름")
+    reminders.apply_answer(appointment.pk, intent, note=reasons.pressed_key(digits),
+                           via=AnswerChannel.CALL)
     return voiceml.xml_response(voice.closing(intent, appointment))

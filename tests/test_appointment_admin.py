@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.models import Call, Message
-from integrations import admin_clinics, kinds, reminders
+from integrations import admin_clinics, kinds, reasons, reminders
 from integrations.models import (
     Appointment,
     AppointmentReply,
@@ -172,7 +172,7 @@ def test_it_starts_a_new_cycle_when_the_time_changes(admin_client, clinic, morni
         old.refresh_from_db()
         assert old.state == JobState.PENDING
         reason = reminders.why_not_now(appointment, old, seoul(11, 27, 13, 10))
-        assert reason == "예약이 변경되어 이전 안내는 보내지 않음"
+        assert reason == reasons.APPOINTMENT_MOVED
     assert Job.objects.count() == 4
 
 
@@ -255,7 +255,7 @@ def test_it_shows_the_columns_the_front_desk_reads(admin_client, clinic, morning
     page = admin_client.get(APPOINTMENTS).content.decode()
 
     for text in ("김민수", "서울치과", "2026-11-27 14:00", "010-1111-2222", "예약됨",
-                 "대기 (11-27 13:00)", "대기 (11-27 13:10)", "CSV 가져오기"):
+                 "대기 (2026-11-27 13:00)", "대기 (2026-11-27 13:10)", "예약 가져오기"):
         assert text in page
 
 
@@ -274,8 +274,8 @@ def test_it_shows_each_step_of_the_current_cycle(admin_client, clinic, morning):
     done.save()
 
     skipped = make_appointment(clinic, "건너뜀", seoul(11, 27, 16), status="cancelled")
-    set_job(skipped, kinds.REMINDER_SMS, JobState.SKIPPED, "수신 거부한 번호")
-    set_job(skipped, kinds.REMINDER_CALL, JobState.SKIPPED, "예약 상태가 '취소됨'")
+    set_job(skipped, kinds.REMINDER_SMS, JobState.SKIPPED, reasons.OPTED_OUT)
+    set_job(skipped, kinds.REMINDER_CALL, JobState.SKIPPED, reasons.appointment_status("cancelled"))
 
     missed = make_appointment(clinic, "부재", seoul(11, 27, 17), status="needs_staff",
                               staff_note="네 근데 시간 바꿀 수 있나요?")
@@ -300,16 +300,16 @@ def test_it_shows_each_step_of_the_current_cycle(admin_client, clinic, morning):
 
     rows = rows_by_name(admin_client)
 
-    assert progress(rows["대기"]) == ("대기 (11-27 13:00)", "대기 (11-27 13:10)", "-")
-    assert progress(rows["응답"]) == ("발송", "응답", "확인")
-    assert progress(rows["건너뜀"]) == ("건너뜀: 수신 거부한 번호",
-                                      "건너뜀: 예약 상태가 '취소됨'", "취소")
+    assert progress(rows["대기"]) == ("대기 (2026-11-27 13:00)", "대기 (2026-11-27 13:10)", "-")
+    assert progress(rows["응답"]) == ("발송 완료", "응답", "확인됨")
+    assert progress(rows["건너뜀"]) == ("건너뜀: 수신 거부한 번호입니다.",
+                                      "건너뜀: 예약 상태가 '취소됨'입니다.", "취소됨")
     sms, call, final = progress(rows["부재"])
     assert (sms, call) == ("발송 실패 (통신사 결과)", "부재 (응답 없음)")
     assert "직원 확인 필요" in final and "시간 바꿀 수 있나요?" in final
     assert progress(rows["거는 중"])[:2] == ("발송 실패: 400 invalid number", "전화 걸음")
     # Only the new cycle counts: the first cycle's sent SMS is history.
-    assert progress(rows["변경"]) == ("대기 (11-28 18:00)", "대기 (11-28 18:10)", "-")
+    assert progress(rows["변경"]) == ("대기 (2026-11-28 18:00)", "대기 (2026-11-28 18:10)", "-")
     assert waiting.pk in {a.pk for a in rows.values()}
 
 
@@ -450,7 +450,7 @@ def test_it_queues_replies_that_need_staff_with_the_reply_on_the_page(admin_clie
     assert listed(queue) == ["문의"]
     assert "시간 바꿀 수 있나요?" in queue.content.decode()
     assert "환자 답장" in page
-    assert "2026-11-26 09:05:00" in page  # the reply's time, in Korean time
+    assert "2026-11-26 09:05" in page  # the reply's time, in Korean time
     staff_note = r'field-staff_note.*?<div class="readonly">네 근데 시간 바꿀 수 있나요\?</div>'
     assert re.search(staff_note, page, re.DOTALL)
     assert '<td class="reply-body">네 근데 시간 바꿀 수 있나요?</td><td>직원 확인 필요</td>' in page
@@ -588,7 +588,7 @@ def test_it_lists_replies_read_only_with_a_link_to_the_appointment(admin_client,
     page = admin_client.get(changelist).content.decode()
     unmatched = admin_client.get(changelist, {"appointment__isempty": "1"})
 
-    for text in ("2026-11-26 09:00:00", "010-1111-2222", "누구세요?", "확인",
+    for text in ("2026-11-26 09:00", "010-1111-2222", "누구세요?", "확인",
                  "김민수 2026-11-27 14:00", "연결된 예약 없음",
                  reverse("admin:integrations_appointment_change", args=[appointment.pk])):
         assert text in page

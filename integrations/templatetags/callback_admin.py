@@ -10,8 +10,9 @@ from django import template
 from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
-from integrations import callbacks, kinds
-from integrations.admin_callbacks import new_url, state_label, status_label
+from integrations import callbacks, kinds, reasons, status
+from integrations.admin_callbacks import new_url, status_label
+from integrations.job_display import state_text
 from integrations.models import CallbackRequest, Job
 
 register = template.Library()
@@ -36,8 +37,8 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
             "requested": seoul_time(request.requested_at),
             "by": request.requested_by.get_username(),
             "number": format_phone(request.number),
-            "job_state": state_label(job.state if job else None),
-            "job_error": job.last_error[:200] if job else "",
+            "job_state": state_text(job.state if job else None, kinds.CALLBACK_CALL),
+            "job_error": reasons.reason_text(job.last_error)[:200] if job else "",
             "placed_call": admin_link(request.placed_call,
                                       request.placed_call.call_id if request.placed_call else None),
             "placed_status": status_label(request.placed_call.status)
@@ -52,4 +53,5 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
         "can_place": user.has_perm(callbacks.PERMISSION),
         "number": format_phone(number) if number else "",
         "new_url": new_url(call),
+        "nothing_sent": status.nothing_sent("callbacks"),
     }
