@@ -5,10 +5,6 @@ from calls.views import ClawOpsWebhookView, healthz
 from integrations import callback_views, voice_views
 from integrations.order_views import OrderWebhookView
 
-admin.site.site_header = "clawsite 통화 관리"
-admin.site.site_title = "clawsite"
-admin.site.index_title = "관리"
-
 urlpatterns = [
     path("webhooks/clawops/", ClawOpsWebhookView.as_view(), name="clawops-webhook"),
     path("webhooks/orders/", OrderWebhookView.as_view(), name="order-webhook"),
