@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, TruncDate
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -138,14 +138,14 @@ def _bar_chart(chart_id: str, title: str, series: list[Series], labels: list[str
     plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - BOTTOM - TOP
     slot = plot_w / len(labels)
     bar_w = max(slot * 0.7, 2)
-    parts: list[SafeString] = []
+    # Numbers are formatted here; only labels and titles are text, and they are escaped.
+    parts: list[str] = []
     for tick in (0, top / 2, top):
         y = TOP + plot_h - plot_h * tick / top
         text = f"{tick:.0f}%" if percent else f"{tick:.0f}"
-        parts.append(format_html(
-            '<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid" stroke="#ddd"/>'
-            '<text x="{}" y="{:.1f}" text-anchor="end">{}</text>',
-            LEFT, WIDTH - 4, y, y, LEFT - 4, y + 4, text))
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - 4}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
     step = 1 if len(labels) <= 14 else 3  # every third hour label keeps them readable
     for index, (label, stack) in enumerate(zip(labels, values, strict=True)):
         x = LEFT + index * slot + (slot - bar_w) / 2
@@ -155,14 +155,13 @@ def _bar_chart(chart_id: str, title: str, series: list[Series], labels: list[str
                 continue
             height = plot_h * value / top
             y -= height
-            tip = f"{label} {s.label}: {value}{'%' if percent else ''}"
-            parts.append(format_html(
-                '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" '
-                'class="series-{}"><title>{}</title></rect>',
-                x, y, bar_w, height, s.key, tip))
+            tip = escape(f"{label} {s.label}: {value}{'%' if percent else ''}")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
+                f'class="series-{s.key}"><title>{tip}</title></rect>')
         if index % step == 0:
-            parts.append(format_html('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
-                                     x + bar_w / 2, HEIGHT - 6, label))
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - 6}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     svg = format_html(
         '<svg viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title" '
         'xmlns="http://www.w3.org/2000/svg"><title id="{}-title">{}</title>{}</svg>',

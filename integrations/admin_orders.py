@@ -33,7 +33,6 @@ from calls.models import Call
 from calls.phone import format_phone, normalize_phone
 from integrations import kinds, orders, reasons
 from integrations.admin_callbacks import status_label
-from integrations.formatting import won
 from integrations.job_display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
 
@@ -74,7 +73,8 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("Amount"), ordering="total_price")
     def amount(self, order: Order) -> str:
-        return won(order.total_price)
+        # formatting.won is the customer's Korean; staff read the amount in their language.
+        return gettext("%(amount)s won") % {"amount": f"{order.total_price:,}"}
 
     @admin.display(description=_("Status"), ordering="status")
     def status_display(self, order: Order) -> str:
