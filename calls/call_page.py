@@ -3,8 +3,9 @@ and the summary; then the conversation by speaker and the recording; then what t
 technical fields last, folded away.
 
 templates/admin/calls/call/change_form.html shows all of call_page_context: the headline,
-what was said, what the customer texted, what happened when, and the raw deliveries. The order page
-(integrations.admin_orders) shows only what was said on the call that reached the customer:
+what was said, what the customer texted, what happened when, and the raw deliveries. The
+order page (integrations.orders.admin) shows only what was said on the call that reached
+the customer:
 transcript_summary_context, through templates/admin/calls/includes/transcript_summary.html.
 """
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import Call, answered_call_q, missed_call_q
 from calls.phone import format_phone
 from calls.vocabulary import Direction
-from integrations import status
+from integrations.jobs import integration_status as status
 from integrations.models import (
     Appointment,
     AppointmentStatus,

@@ -10,9 +10,10 @@ from django import template
 from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
-from integrations import callbacks, kinds, reasons, status
-from integrations.admin_callbacks import new_url, status_label
-from integrations.job_display import state_text
+from integrations.callbacks import callback_calls
+from integrations.callbacks.admin import new_url, status_label
+from integrations.jobs import integration_status, kinds, reasons
+from integrations.jobs.display import state_text
 from integrations.models import CallbackRequest, Job
 
 register = template.Library()
@@ -27,11 +28,11 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
     jobs = {
         job.subject: job
         for job in Job.objects.filter(kind=kinds.CALLBACK_CALL,
-                                      subject__in=[callbacks.subject(r.pk) for r in requests])
+                                      subject__in=[callback_calls.subject(r.pk) for r in requests])
     }
     rows = []
     for request in requests:
-        job = jobs.get(callbacks.subject(request.pk))
+        job = jobs.get(callback_calls.subject(request.pk))
         result = job.result if job else {}
         rows.append({
             "requested": seoul_time(request.requested_at),
@@ -46,12 +47,12 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
             "recording_url": result.get("recording_url", ""),
             "recording_duration": result.get("recording_duration", ""),
         })
-    number = callbacks.number_to_call(call)
+    number = callback_calls.number_to_call(call)
     user = context["request"].user
     return {
         "rows": rows,
-        "can_place": user.has_perm(callbacks.PERMISSION),
+        "can_place": user.has_perm(callback_calls.PERMISSION),
         "number": format_phone(number) if number else "",
         "new_url": new_url(call),
-        "nothing_sent": status.nothing_sent("callbacks"),
+        "nothing_sent": integration_status.nothing_sent("callbacks"),
     }

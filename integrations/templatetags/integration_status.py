@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from integrations import status
+from integrations.jobs import integration_status as status
 
 register = template.Library()
 

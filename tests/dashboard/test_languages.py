@@ -22,7 +22,7 @@ from calls.models import (
     Transcript,
     WebhookDelivery,
 )
-from integrations import reasons
+from integrations.jobs import reasons
 from integrations.models import (
     Appointment,
     AppointmentReply,
