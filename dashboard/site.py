@@ -1,13 +1,15 @@
 """The staff's admin site: the day at a glance at /admin/, clawsite's apps before the task
 queue and user accounts, and plain page titles.
 
-It is Django's admin with three changes:
+It is Django's admin with four changes:
 
 - ``index`` is the start page (dashboard.day for the figures, dashboard.charts for the
   pictures); the list of models follows it, and the sidebar is unchanged.
 - clawsite's apps come first; the task queue (Django Q) and user accounts last. Who sees
   them is Django's permissions: setup_roles gives the task queue to 관리자, not to the
   front desk.
+- The lists people take to Excel (calls, appointments, orders) get the action export_csv
+  (dashboard/exports.py).
 - Every ModelAdmin registered here gets PlainTitles: a list is titled "통화 목록" / "Calls"
   and a read-only page "통화 보기" / "Call" instead of Django's "보기위한 통화 를(을) 선택" and
   "뷰 통화" (its Korean catalogue, left alone).
@@ -51,10 +53,18 @@ class StaffAdminSite(admin.AdminSite):
     index_template = "admin/start.html"
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        from dashboard.exports import EXPORTS, export_csv
+
         base = admin_class or admin.ModelAdmin
-        if not issubclass(base, PlainTitles):
-            base = type(base.__name__, (PlainTitles, base), {"__module__": base.__module__})
-        super().register(model_or_iterable, base, **options)
+        models = (model_or_iterable if isinstance(model_or_iterable, list | tuple)
+                  else [model_or_iterable])
+        for model in models:
+            attrs: dict[str, Any] = {"__module__": base.__module__}
+            if model in EXPORTS:  # the CSV export, for lists people take to Excel
+                attrs["actions"] = (*(base.actions or ()), "export_csv")
+                attrs["export_csv"] = export_csv
+            mixins = () if issubclass(base, PlainTitles) else (PlainTitles,)
+            super().register(model, type(base.__name__, (*mixins, base), attrs), **options)
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         apps = super().get_app_list(request, app_label)
