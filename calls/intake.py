@@ -37,6 +37,12 @@ from integrations import events
 
 logger = logging.getLogger(__name__)
 
+# What staff do to the call log in calls/' admin and commands (a replay, a look at a
+# transcript) is audited through the same hand-off as events: calls/ reaches integrations
+# from this module only.
+record_audit = events.record_audit
+record_transcript_view = events.record_transcript_view
+
 # The database cannot be reached: the sender must retry, so these are never swallowed.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
@@ -68,6 +74,20 @@ class Unreadable:
 
 def receive(received: Received) -> Result:
     payload = read(received.content_type, received.body)
+    result = _receive(received, payload)
+    # One line per accepted delivery; ids only, never a number or a body.
+    kind = kind_of(payload) if not isinstance(payload, Unreadable) else DeliveryKind.UNKNOWN
+    reference = getattr(payload, "call_id", "") or getattr(payload, "message_id", "")
+    logger.info(
+        "webhook accepted: delivery %s, %s, %s, %s", result.delivery_id, kind, result.outcome,
+        reference or "-",
+        extra={"delivery_id": result.delivery_id, "kind": str(kind),
+               "outcome": str(result.outcome), "call_id": reference},
+    )
+    return result
+
+
+def _receive(received: Received, payload: Payload | Unreadable) -> Result:
     if isinstance(payload, CallStatusEvent) and single_statement_available():
         try:
             return _record_status_pg(received, payload)
@@ -101,6 +121,16 @@ def replay(delivery: WebhookDelivery) -> str:
             update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"]
         )
     return outcome
+
+
+def apply_reported(
+    payload: CallStatusEvent | MessageEventPayload, received_at: datetime
+) -> store.Applied:
+    """Apply what the ClawOps API reports about a call or message (reconciliation) by the
+    webhook's own rules: the same merge, the same unique events, so the same jobs follow.
+    No delivery row: nothing was delivered. Errors are raised, not stored."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return HANDLERS[type(payload)](cursor, payload, received_at)
 
 
 def read(content_type: str, body: bytes) -> Payload | Unreadable:
@@ -213,8 +243,6 @@ def _store(
     applied: store.Applied | None = None,
 ) -> Result:
     applied = applied or store.Applied()
-    if outcome == Outcome.FAILED:
-        logger.warning("stored webhook delivery needing attention (%s): %s", kind, error[:200])
     delivery = WebhookDelivery.objects.create(
         received_at=received.received_at,
         scheme=received.scheme,
@@ -228,6 +256,9 @@ def _store(
         call_id=applied.call_pk,
         message_id=applied.message_pk,
     )
+    if outcome == Outcome.FAILED:
+        logger.warning("webhook delivery %s needs attention (%s): %s", delivery.pk, kind,
+                       error[:200], extra={"delivery_id": delivery.pk, "kind": str(kind)})
     return Result(delivery.pk, outcome)
 
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from calls.views import ClawOpsWebhookView, healthz
+from calls.views import ClawOpsWebhookView
+from clawsite import health, metrics
 from integrations.callbacks import views as callback_views
 from integrations.clinics import views as reminder_views
 from integrations.orders.views import OrderWebhookView
@@ -16,6 +17,8 @@ urlpatterns = [
     path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),
-    path("healthz", healthz, name="healthz"),
+    # Served first by clawsite.probes (any Host); named here so they can be reversed.
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]

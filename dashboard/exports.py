@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +29,9 @@ from calls import labels
 from calls.admin_display import DATE_TIME, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
+from integrations import audit
 from integrations.models import Appointment, Order
 
-logger = logging.getLogger(__name__)
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,14 +111,12 @@ def csv_text(rows: QuerySet, columns: list[Column]) -> str:
     return BOM + out.getvalue()
 
 
-def record_export(request: HttpRequest, model: type[Model], count: int) -> None:
-    """Who exported what: customers' numbers leave the system here.
-
-    The audit trail belongs here: integrations.audit.record(request.user, "export_csv",
-    <model label>, detail=<row count>) once that module exists. Until then a log line keeps
-    who and how many (never the rows themselves).
-    """
-    logger.info("user %s exported %d %s as CSV", request.user.pk, count, model._meta.label)
+def record_export(request: HttpRequest, model: type[Model], rows: QuerySet) -> None:
+    """Who exported what: customers' numbers leave the system here. The audit entry names
+    the model and the rows' ids, never their contents."""
+    ids = list(rows.values_list("pk", flat=True)[:200])
+    audit.record(request.user, "export", f"{model._meta.label} CSV",
+                 detail=f"{len(ids)} selected: #" + ", #".join(str(pk) for pk in ids))
 
 
 @admin.action(description=_("Export selected as CSV (Excel)"))
@@ -128,7 +125,7 @@ def export_csv(model_admin: admin.ModelAdmin, request: HttpRequest,
     stem, columns, related = EXPORTS[model_admin.model]
     rows = queryset.select_related(*related).order_by(*model_admin.model._meta.ordering)
     text = csv_text(rows, columns)
-    record_export(request, model_admin.model, queryset.count())
+    record_export(request, model_admin.model, queryset)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.csv"'

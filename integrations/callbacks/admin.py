@@ -24,6 +24,7 @@ from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_ti
 from calls.models import Call
 from calls.phone import format_phone
 from calls.vocabulary import CallStatus
+from integrations import audit
 from integrations.callbacks import callback_calls
 from integrations.jobs import integration_status, kinds, reasons
 from integrations.jobs.display import state_text
@@ -58,6 +59,7 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
     if request.method == "POST" and number and not nothing_sent:
         callback, created = callback_calls.request_callback(call, request.user)
         if created:
+            audit.record(request.user, "callback", call, detail=f"call-back request #{callback.pk}")
             messages.success(request, gettext(
                 "Calling %(number)s back. The result appears under 'Call back' on this page."
             ) % {"number": format_phone(number)})

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.phone import format_phone, normalize_phone
+from integrations import audit
 from integrations.clinics import csv_import, reminders, spreadsheets
 from integrations.clinics.admin_list import (
     DayFilter,
@@ -333,6 +334,9 @@ class AppointmentAdmin(PageContextAdmin):
             else:
                 for appointment in report.created:
                     self.log_addition(request, appointment, _("CSV import"))
+                audit.record(request.user, "import", "appointments CSV",
+                             detail=f"{len(report.created)} imported, "
+                                    f"{len(report.errors)} rows rejected")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from calls.admin_display import seoul_field
+from integrations import audit
 from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.display import state_text
 from integrations.models import Job, JobState
@@ -78,10 +79,11 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        retried = sum(
-            ledger.reopen(job, reset_attempts=True)
-            for job in queryset.exclude(state=JobState.RUNNING)
-        )
+        retried = 0
+        for job in queryset.exclude(state=JobState.RUNNING):
+            if ledger.reopen(job, reset_attempts=True):
+                retried += 1
+                audit.record(request.user, "retry_job", job)
         self.message_user(request, ngettext("Retrying %(count)d job.",
                                             "Retrying %(count)d jobs.", retried)
                           % {"count": retried}, messages.SUCCESS)

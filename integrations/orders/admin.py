@@ -31,6 +31,7 @@ from calls.admin_display import (
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
+from integrations import audit
 from integrations.callbacks.admin import status_label
 from integrations.jobs import kinds, reasons
 from integrations.jobs.display import state_text
@@ -102,6 +103,12 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     def page_context(self, order: Order) -> dict[str, Any]:
         return order_page_context(order)
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
+                           obj: Order | None = None, **kwargs: Any) -> Any:
+        response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        audit.record_transcript_view(request, context.get("answered_call"), context)
+        return response
 
 
 def _item_text(item: object) -> str:

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from calls.models import Call
+from integrations.audit.models import AuditEntry
 from integrations.models import Appointment, Order
 from tests.dashboard.seed import NOW, seed_day
 
@@ -75,6 +76,17 @@ def test_it_exports_appointments_and_orders(admin_client, seeded):
                            "문자로", ""]
     assert order_row == ["A-1", "2026-11-30 15:00", "Kim", "010-8888-0000", "Cable", "12000",
                          "연결 안 됨"]
+
+
+def test_an_export_is_audited_by_row_ids_never_contents(admin_client, admin_user, seeded):
+    missed = Call.objects.get(call_id="CAmiss1")
+
+    export(admin_client, "calls_call", [missed.pk])
+
+    entry = AuditEntry.objects.get(action="export")
+    assert (entry.user, entry.subject) == (admin_user, "calls.Call CSV")
+    assert entry.detail == f"1 selected: #{missed.pk}"
+    assert "2222" not in entry.detail
 
 
 def test_a_cell_that_looks_like_a_formula_cannot_run(admin_client, seeded):
