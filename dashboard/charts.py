@@ -4,7 +4,7 @@ elsewhere (clinics' networks are closed, and the Content-Security-Policy allows 
 Three charts, each one aggregate query: calls of the last 14 days (answered and missed), the
 reminder outcomes of the last 14 days' appointments, and the missed-call rate by hour of the
 day over the same 14 days, all in Korean time. Colours come from classes in
-dashboard/static/clawsite/admin.css; every bar has a <title>, and every chart a table of the
+dashboard/static/clawsite/staff.css; every bar has a <title>, and every chart a table of the
 same numbers for screen readers.
 """
 

@@ -24,10 +24,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 # Shown after clawsite's own apps, in this order.
 LAST_APPS = ("django_q", "auth")
+# Django Q ships no Korean catalogue; its names as the sidebar and index show them, marked
+# here so that clawsite's catalogue translates them (its own pages' columns stay English).
+DJANGO_Q_NAMES = (
+    gettext_noop("Failed task"), gettext_noop("Failed tasks"),
+    gettext_noop("Queued task"), gettext_noop("Queued tasks"),
+    gettext_noop("Scheduled task"), gettext_noop("Scheduled tasks"),
+    gettext_noop("Successful task"), gettext_noop("Successful tasks"),
+)
 
 
 class PlainTitles(admin.ModelAdmin):
@@ -43,7 +51,8 @@ class PlainTitles(admin.ModelAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             context["title"] = pgettext("view page title", "%(model)s") % {
                 "model": capfirst(self.model._meta.verbose_name)}
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        return super().render_change_form(request, context, add=add, change=change,
+                                          form_url=form_url, obj=obj)
 
 
 class StaffAdminSite(admin.AdminSite):

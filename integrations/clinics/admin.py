@@ -95,9 +95,18 @@ class ClinicForm(forms.ModelForm):
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
     form = ClinicForm
-    list_display = ("name", "phone_display", "from_display", "reminder_lead_minutes",
-                    "escalation_delay_minutes", "quiet_hours", "quiet_hours_policy")
+    list_display = ("name", "phone_display", "from_display", "lead", "delay", "quiet_hours",
+                    "quiet_hours_policy")
     search_fields = ("name",)
+
+    # Short headers: the form's long labels would push the list past 1280 px.
+    @admin.display(description=_("SMS, min before"), ordering="reminder_lead_minutes")
+    def lead(self, clinic: Clinic) -> int:
+        return clinic.reminder_lead_minutes
+
+    @admin.display(description=_("Call, min after SMS"), ordering="escalation_delay_minutes")
+    def delay(self, clinic: Clinic) -> int:
+        return clinic.escalation_delay_minutes
 
     @admin.display(description=_("Number for changes"), ordering="phone")
     def phone_display(self, clinic: Clinic) -> str:
