@@ -15,13 +15,11 @@ integrations' admin; what the call page shows below the call's fields is calls.c
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -39,6 +37,7 @@ from calls.admin_display import (
     preformatted,
     seoul_field,
 )
+from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import call_page_context
 from calls.decoding import form_fields
 from calls.models import (
@@ -51,44 +50,8 @@ from calls.models import (
     answered_call_q,
     missed_call_q,
 )
-from calls.phone import format_phone, normalize_phone
+from calls.phone import format_phone
 from calls.vocabulary import Direction
-
-_NON_DIGITS = re.compile(r"\D")
-
-
-def search_by_number_or_id(
-    queryset: QuerySet, term: str, number_fields: Iterable[str], id_field: str,
-    text_field: str = "",
-) -> QuerySet:
-    """Find rows by a phone number in any common format, or by their ClawOps id.
-
-    "010-5555-1234", "+82 10 5555 1234" and "01055551234" all normalise to the stored
-    domestic form and match it exactly, which the number indexes answer. Only when that
-    finds nothing does a partial match ("5555", "1234", or words of ``text_field``) run,
-    since it scans the table.
-    """
-    term = term.strip()
-    if not term:
-        return queryset
-    number = normalize_phone(term)
-    exact = Q(**{id_field: term})
-    if number.isdigit():
-        for field in number_fields:
-            exact |= Q(**{field: number})
-    found = queryset.filter(exact)
-    if found.exists():
-        return found
-
-    partial = Q(**{f"{id_field}__icontains": term})
-    if text_field:
-        partial |= Q(**{f"{text_field}__icontains": term})
-    digits = number if number.isdigit() else _NON_DIGITS.sub("", term)
-    if len(digits) >= 3:  # fewer digits would match nearly every number
-        for field in number_fields:
-            partial |= Q(**{f"{field}__contains": digits})
-    return queryset.filter(partial)
-
 
 # --- calls -------------------------------------------------------------------------------
 
@@ -111,7 +74,7 @@ class MissedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Call)
-class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
+class CallAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     list_display = (
         "started",
         "direction",
@@ -128,8 +91,8 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
         MissedFilter,
         ("started_at", admin.DateFieldListFilter),
     )
-    # The search itself is get_search_results; a search field makes the box appear.
-    search_fields = ("call_id",)
+    number_search_fields = ("from_number", "to_number")
+    id_search_fields = ("call_id",)
     search_help_text = _(
         "Phone number (010-1234-5678, +82 10 1234 5678, 01012345678, or some of its digits) "
         "or call ID"
@@ -158,9 +121,7 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     answered = seoul_field("answered_at", _("Answered"))
     ended = seoul_field("ended_at", _("Ended"))
 
-    @admin.display(description=_("Customer number"))
-    def customer(self, call: Call) -> str:
-        return format_phone(call.customer_number) or "-"
+    customer = phone_column("customer_number", _("Customer number"))
 
     @admin.display(description=_("Our number"))
     def our_number(self, call: Call) -> str:
@@ -189,14 +150,6 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     def hangup_source_display(self, call: Call) -> str:
         return labels.hangup_source_text(call.hangup_source)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        found = search_by_number_or_id(
-            queryset, search_term, ("from_number", "to_number"), "call_id"
-        )
-        return found, False
-
     def page_context(self, call: Call) -> dict[str, Any]:
         return call_page_context(call)
 
@@ -224,11 +177,13 @@ class MessageEventInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_display = ("created", "direction", "from_display", "to_display", "status", "type",
                     "body_excerpt")
     list_filter = ("direction", "status", "type", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("message_id",)
+    number_search_fields = ("from_number", "to_number")
+    id_search_fields = ("message_id",)
+    text_search_fields = ("body",)
     search_help_text = _("Phone number (any format, or some of its digits), message ID or "
                          "words of the text")
     fields = ("message_id", "direction", "type", "status", "from_display", "to_display",
@@ -238,25 +193,13 @@ class MessageAdmin(ReadOnlyAdmin):
 
     created = seoul_field("created_at", _("Time"))
 
-    @admin.display(description=_("From number"), ordering="from_number")
-    def from_display(self, message: Message) -> str:
-        return format_phone(message.from_number) or "-"
-
-    @admin.display(description=_("To number"), ordering="to_number")
-    def to_display(self, message: Message) -> str:
-        return format_phone(message.to_number) or "-"
+    from_display = phone_column("from_number", _("Sender number"), ordering="from_number")
+    to_display = phone_column("to_number", _("Recipient number"), ordering="to_number")
 
     @admin.display(description=_("Text"))
     def body_excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(40)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        found = search_by_number_or_id(
-            queryset, search_term, ("from_number", "to_number"), "message_id", "body"
-        )
-        return found, False
 
 
 # --- webhook deliveries ------------------------------------------------------------------

@@ -23,7 +23,7 @@ ANSWERED_BY = {
 HANGUP_SOURCES = {
     "carrier": _("Carrier"),
     "callee": _("Called party"),
-    "caller": _("Caller"),
+    "caller": _("Calling party"),
     "app": _("ClawOps application"),
     "system": _("ClawOps system"),
 }

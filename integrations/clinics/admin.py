@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -26,7 +26,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
-from calls.phone import format_phone, normalize_phone
+from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
+from calls.phone import format_phone
 from integrations import audit
 from integrations.clinics import csv_import, reminders, spreadsheets
 from integrations.clinics.admin_list import (
@@ -50,14 +51,6 @@ SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
 
 
-def korean_phone_field(value: str) -> str:
-    """The same rule as the CSV import, as a form error."""
-    try:
-        return csv_import.korean_phone(value)
-    except ValueError as exc:
-        raise forms.ValidationError(str(exc)) from None
-
-
 # --- clinics -----------------------------------------------------------------------------
 
 
@@ -72,10 +65,10 @@ class ClinicForm(forms.ModelForm):
         }
 
     def clean_phone(self) -> str:
-        return korean_phone_field(self.cleaned_data["phone"])
+        return korean_number_value(self.cleaned_data["phone"])
 
     def clean_from_number(self) -> str:
-        return korean_phone_field(self.cleaned_data["from_number"])
+        return korean_number_value(self.cleaned_data["from_number"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -108,13 +101,8 @@ class ClinicAdmin(admin.ModelAdmin):
     def delay(self, clinic: Clinic) -> int:
         return clinic.escalation_delay_minutes
 
-    @admin.display(description=_("Number for changes"), ordering="phone")
-    def phone_display(self, clinic: Clinic) -> str:
-        return format_phone(clinic.phone)
-
-    @admin.display(description=_("Sending number"), ordering="from_number")
-    def from_display(self, clinic: Clinic) -> str:
-        return format_phone(clinic.from_number)
+    phone_display = phone_column("phone", _("Number for changes"), ordering="phone")
+    from_display = phone_column("from_number", _("Sending number"), ordering="from_number")
 
     @admin.display(description=_("Quiet hours"))
     def quiet_hours(self, clinic: Clinic) -> str:
@@ -138,7 +126,7 @@ class AppointmentForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         self.phone_raw = self.cleaned_data["phone"]  # kept beside the normalised number
-        return korean_phone_field(self.phone_raw)
+        return korean_number_value(self.phone_raw)
 
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
@@ -149,14 +137,15 @@ class AppointmentForm(forms.ModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PageContextAdmin):
+class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
     form = AppointmentForm
     change_list_template = "admin/integrations/appointment/change_list.html"
     list_display = ("patient_name", "clinic", "starts", "phone_display", "status",
                     "sms_column", "call_column", "final_column")
     list_filter = (DayFilter, "clinic", "status")
     list_select_related = ("clinic", "reminder_message", "reminder_call")
-    search_fields = ("patient_name",)
+    number_search_fields = ("phone",)
+    text_search_fields = ("patient_name",)
     search_help_text = _("Patient name or phone number (any format, or some of its digits)")
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
@@ -188,27 +177,13 @@ class AppointmentAdmin(PageContextAdmin):
             return ((None, {"fields": ("clinic", "patient_name", "phone", "starts_at")}),)
         return self.fieldsets
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        number = normalize_phone(term)
-        found = Q(patient_name__icontains=term)
-        if number.isdigit() and len(number) >= 3:
-            found |= Q(phone__contains=number)
-        return queryset.filter(found), False
-
     # --- columns
 
     @admin.display(description=_("Appointment time"), ordering="starts_at")
     def starts(self, appointment: Appointment) -> str:
         return seoul_time(appointment.starts_at)
 
-    @admin.display(description=_("Phone number"), ordering="phone")
-    def phone_display(self, appointment: Appointment) -> str:
-        return format_phone(appointment.phone)
+    phone_display = phone_column("phone", _("Phone number"), ordering="phone")
 
     @admin.display(description=_("Reminder SMS"))
     def sms_column(self, appointment: Appointment) -> str:

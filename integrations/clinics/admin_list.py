@@ -122,8 +122,8 @@ def call_progress(appointment: Appointment) -> str:
     call = appointment.reminder_call
     if call is None:
         return _("Call placed")
-    if call.answered_at is not None or (call.status == CallStatus.COMPLETED and call.duration):
-        return _("Answered (answering machine)") if call.answered_by == "machine" else _("Answered")
+    if call.connected:
+        return _("Answered (answering machine)") if call.answered_by_machine else _("Answered")
     if call.status == CallStatus.COMPLETED:
         return _("Not reached (no answer)")  # completed after 0 seconds
     if call.status in MISSED_CALL_STATUSES:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from calls.phone import is_korean_number, normalize_phone
+from calls.phone import korean_number
 from integrations.clinics import reminders, spreadsheets
 from integrations.models import Appointment, Clinic
 
@@ -121,24 +121,6 @@ class ImportReport:
 
 
 # --- single values -----------------------------------------------------------------------
-
-
-def korean_phone(raw: str) -> str:
-    """The domestic form of a Korean phone number, or ValueError saying what is wrong.
-
-    Used by the admin form too, so a number is accepted by the same rule everywhere.
-    """
-    value = raw.strip()
-    if not value:
-        raise ValueError(str(EMPTY["phone"]))
-    number = normalize_phone(value)
-    if not number.isdigit():
-        raise ValueError(gettext("'%(value)s' is not a Korean phone number "
-                                 "(e.g. 010-1234-5678).") % {"value": value})
-    if not is_korean_number(number):
-        raise ValueError(gettext("'%(value)s' has the wrong number of digits for a phone number "
-                                 "(e.g. 010-1234-5678).") % {"value": value})
-    return number
 
 
 def _patient_name(value: str) -> str:
@@ -242,7 +224,7 @@ def _check_row(
     errors: list[RowError] = []
     clinic = _parsed(number, values, "clinic", lambda value: find_clinic(value, clinics), errors)
     name = _parsed(number, values, "patient_name", _patient_name, errors)
-    phone = _parsed(number, values, "phone", korean_phone, errors)
+    phone = _parsed(number, values, "phone", korean_number, errors)
     starts_at = _parsed(number, values, "starts_at", parse_starts_at, errors)
     if starts_at is not None and starts_at <= now:
         errors.append(RowError(number, "starts_at",

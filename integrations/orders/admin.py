@@ -28,9 +28,9 @@ from calls.admin_display import (
     seoul_field,
     seoul_time,
 )
+from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
-from calls.phone import format_phone, normalize_phone
 from integrations import audit
 from integrations.callbacks.admin import status_label
 from integrations.jobs import kinds, reasons
@@ -46,11 +46,13 @@ def status_badge(status: str) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
+class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     list_display = ("received", "order_id", "customer_name", "phone", "amount",
                     "status_display", "call_count")
     list_filter = ("status", ("received_at", admin.DateFieldListFilter))
-    search_fields = ("order_id", "customer_name")
+    number_search_fields = ("customer_phone",)
+    id_search_fields = ("order_id",)
+    text_search_fields = ("customer_name",)
     search_help_text = _("Order number, customer name or phone number (any format)")
     fields = ("order_id", "received", "status_display", "customer_name", "phone",
               "customer_phone_raw", "items_display", "amount", "body_display")
@@ -59,19 +61,9 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(call_total=Count("calls"))
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        if search_term.strip() and number.isdigit():
-            return queryset.filter(customer_phone=number), False
-        return super().get_search_results(request, queryset, search_term)
-
     received = seoul_field("received_at", _("Ordered at"))
 
-    @admin.display(description=_("Customer number"), ordering="customer_phone")
-    def phone(self, order: Order) -> str:
-        return format_phone(order.customer_phone)
+    phone = phone_column("customer_phone", _("Customer number"), ordering="customer_phone")
 
     @admin.display(description=_("Amount"), ordering="total_price")
     def amount(self, order: Order) -> str:
