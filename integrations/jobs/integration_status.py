@@ -70,7 +70,7 @@ def nothing_sent(name: str) -> str:
     found = off(name)
     if not found:
         return ""
-    return gettext("%(integration)s is off (%(settings)s not set): %(effect)s") % {
+    return gettext("Off: %(integration)s (%(settings)s not set). %(effect)s") % {
         "integration": found[0].label, "settings": found[0].missing_text,
         "effect": found[0].effect,
     }

@@ -87,7 +87,7 @@ def _integration_off(integration: str, settings: str) -> str:
     from integrations.jobs.integration_status import integration_name
 
     names = settings.split(" and ")
-    return gettext("%(integration)s is off: %(settings)s not set.") % {
+    return gettext("Off: %(integration)s (%(settings)s not set).") % {
         "integration": integration_name(integration),
         "settings": ", ".join(names),
     }

@@ -167,7 +167,7 @@ def test_a_skipped_jobs_reason_reads_in_the_readers_language(admin_client, setti
     english = admin_client.get(jobs, headers={"Accept-Language": "en"}).content.decode()
 
     assert "Slack 알림 연동이 꺼져 있습니다: SLACK_WEBHOOK_URL 설정이 없습니다." in korean
-    assert "Slack alerts is off: SLACK_WEBHOOK_URL not set." in english
+    assert "Off: Slack alerts (SLACK_WEBHOOK_URL not set)." in english
 
 
 # --- call-backs and the call pages ----------------------------------------------------------
