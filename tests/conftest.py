@@ -36,3 +36,15 @@ def _test_database_dropped_cleanly(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Korean): a request that asked for English
+    leaves English active in its thread (LocaleMiddleware activates it and never resets it),
+    and texts made outside a request would follow it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
