@@ -29,7 +29,7 @@ def _test_database_dropped_cleanly(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not _test_database_was_created(connection):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
@@ -48,3 +48,12 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+def _test_database_was_created(connection) -> bool:
+    """pytest-django creates the test database only when a selected test uses it; a run of
+    database-free tests (tests/test_import_graph.py alone) has nothing to clean up, and its
+    connection still names the real database, which may not exist."""
+    name = connection.settings_dict["NAME"]
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME")
+    return name == test_name or str(name).startswith("test_")
