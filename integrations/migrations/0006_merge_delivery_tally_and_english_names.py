@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_api_keys_and_external_ids'),
+        ('integrations', '0005_delivery_tally'),
         ('integrations', '0004_merge_0003_english_names_0003_operations'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0005_merge_api_keys_and_english_names'),
+        ('integrations', '0006_merge_delivery_tally_and_english_names'),
     ]
 
     operations = [
