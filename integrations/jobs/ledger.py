@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.jobs import kinds, outcomes, wakeups
+from integrations.jobs import kinds, outcomes, reasons, wakeups
 from integrations.models import Job, JobState
 from integrations.outbound.http import OutboundError
 
@@ -161,7 +161,8 @@ def execute(job: Job) -> Verdict:
         return _finished(job, JobState.FAILED, error=f"no handler for job kind {job.kind!r}")
     off = kinds.integration_problems().get(kind.integration)
     if off:
-        return _finished(job, JobState.SKIPPED, error=f"{kind.integration} is off: {off}")
+        return _finished(job, JobState.SKIPPED, error=reasons.integration_off(
+            kind.integration, kinds.missing_settings(kind.integration)))
     try:
         outcome = kind.handler(job)
     except OutboundError as exc:
@@ -285,13 +286,12 @@ def sweep() -> dict[str, int]:
     resendable = [name for name, kind in kinds.table().items() if kind.resend_when_in_doubt]
     unknown = lapsed.filter(sending_since__isnull=False).exclude(kind__in=resendable).update(
         state=JobState.UNKNOWN, finished_at=now, lease_until=None, updated_at=now,
-        last_error="the worker stopped while sending; it may have arrived — check "
-        "before retrying",
+        last_error=reasons.WORKER_STOPPED_SENDING,
     )
     requeued = lapsed.update(
         state=JobState.PENDING, next_attempt_at=now, lease_until=None, sending_since=None,
         enqueued_at=None, updated_at=now,
-        last_error="the worker stopped before finishing; running again",
+        last_error=reasons.WORKER_STOPPED,
     )
     due = Job.objects.filter(state=JobState.PENDING, next_attempt_at__lte=now).exists()
     woken = wakeups.wake(unless_queued=True) if due else False

@@ -74,7 +74,7 @@ def test_it_sorts_ascending_with_ties_broken_ascending(admin_client):
     )
 
     with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(CALLS, {"o": "6"})  # 통화 시간, ascending
+        response = admin_client.get(CALLS, {"o": "7"})  # 통화 시간, ascending (0: the checkbox)
 
     assert response.status_code == 200
     listing = next(q["sql"] for q in queries.captured_queries if "LIMIT 100" in q["sql"])

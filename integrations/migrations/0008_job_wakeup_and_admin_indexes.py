@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0004_delivery_by_outcome'),
-        ('integrations', '0005_delivery_tally'),
+        ('calls', '0005_delivery_by_outcome'),
+        ('integrations', '0007_booking_system_id_name'),
     ]
 
     operations = [
@@ -15,11 +15,11 @@ class Migration(migrations.Migration):
             name='JobWakeup',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='깨우기 전송')),
+                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='wake-up sent')),
             ],
             options={
-                'verbose_name': '작업 깨우기',
-                'verbose_name_plural': '작업 깨우기',
+                'verbose_name': 'job wake-up',
+                'verbose_name_plural': 'job wake-ups',
             },
         ),
         migrations.AddIndex(

@@ -34,7 +34,7 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0002_lean_indexes'),
+        ('calls', '0003_english_names'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0003_list_sorts_and_number_search'),
+        ('calls', '0004_list_sorts_and_number_search'),
     ]
 
     operations = [
