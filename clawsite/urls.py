@@ -1,24 +1,13 @@
 from django.contrib import admin
 from django.urls import path
 
-from calls.views import ClawOpsWebhookView, healthz
-from integrations import callback_views, voice_views
-from integrations.order_views import OrderWebhookView
+from clawsite.machine_urls import urlpatterns as machine_urlpatterns
 
 admin.site.site_header = "clawsite 통화 관리"
 admin.site.site_title = "clawsite"
 admin.site.index_title = "관리"
 
 urlpatterns = [
-    path("webhooks/clawops/", ClawOpsWebhookView.as_view(), name="clawops-webhook"),
-    path("webhooks/orders/", OrderWebhookView.as_view(), name="order-webhook"),
-    path("voice/reminders/<int:appointment_id>/<int:cycle>/", voice_views.reminder_script,
-         name="voice-reminder"),
-    path("voice/reminders/<int:appointment_id>/<int:cycle>/gather/",
-         voice_views.reminder_answer, name="voice-reminder-gather"),
-    path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
-    path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
-         name="voice-callback-done"),
-    path("healthz", healthz, name="healthz"),
+    *machine_urlpatterns,
     path("admin/", admin.site.urls),
 ]

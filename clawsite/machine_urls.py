@@ -1,0 +1,25 @@
+"""The machine endpoints: what ClawOps, the shop and load balancers call.
+
+Their callers send no cookies, no CSRF token and no language preference, and read only the
+status and the body. clawsite/machine_routes.py answers these URLs without the admin's
+middleware; clawsite/urls.py serves them too, so that ``reverse()`` knows their names.
+"""
+
+from django.urls import path
+
+from calls.views import clawops_webhook, healthz
+from integrations import callback_views, voice_views
+from integrations.order_views import OrderWebhookView
+
+urlpatterns = [
+    path("webhooks/clawops/", clawops_webhook, name="clawops-webhook"),
+    path("webhooks/orders/", OrderWebhookView.as_view(), name="order-webhook"),
+    path("voice/reminders/<int:appointment_id>/<int:cycle>/", voice_views.reminder_script,
+         name="voice-reminder"),
+    path("voice/reminders/<int:appointment_id>/<int:cycle>/gather/",
+         voice_views.reminder_answer, name="voice-reminder-gather"),
+    path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
+    path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
+         name="voice-callback-done"),
+    path("healthz", healthz, name="healthz"),
+]
