@@ -16,7 +16,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from integrations import callbacks, voiceml
 from integrations.models import CallbackRequest
@@ -41,7 +40,7 @@ def spoken_time(moment: datetime) -> str:
 
 
 @csrf_exempt
-@require_POST
+@voiceml.document_methods
 def callback_script(request: HttpRequest, pk: int) -> HttpResponse:
     fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):
@@ -66,7 +65,7 @@ def callback_script(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
+@voiceml.action_methods
 def callback_done(request: HttpRequest, pk: int) -> HttpResponse:
     fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):

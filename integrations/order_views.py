@@ -110,6 +110,9 @@ class OrderSerializer(serializers.Serializer):
 class OrderWebhookView(APIView):
     """Signed by the shop, not logged in: no authentication classes, so no CSRF check."""
 
+    # Only POST: anything else (OPTIONS and HEAD included) is 405 with Allow: POST.
+    http_method_names = ["post"]
+
     def post(self, request: Request) -> Response:
         # Only the raw Django request is read until the signature holds
         # (encode/django-rest-framework#2774).

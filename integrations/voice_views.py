@@ -11,7 +11,6 @@ import logging
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from integrations import reminders, voice, voiceml
 from integrations.models import Appointment
@@ -25,7 +24,7 @@ def _current(appointment_id: int, cycle: int) -> Appointment | None:
 
 
 @csrf_exempt
-@require_POST
+@voiceml.document_methods
 def reminder_script(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
     fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):
@@ -37,7 +36,7 @@ def reminder_script(request: HttpRequest, appointment_id: int, cycle: int) -> Ht
 
 
 @csrf_exempt
-@require_POST
+@voiceml.action_methods
 def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
     fields = voiceml.verified_fields(request)
     if isinstance(fields, HttpResponse):

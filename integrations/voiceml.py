@@ -9,11 +9,18 @@ from xml.etree import ElementTree as ET
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods
 
 from calls.decoding import form_fields
 from calls.verification import SignatureRejected, verify
 
 logger = logging.getLogger(__name__)
+
+
+# The document ClawOps fetches when a call we placed connects: the number's webhookMethod
+# may be GET or POST (contract §2.3). The actions of <Gather> and <Record> are POSTs.
+document_methods = require_http_methods(["GET", "POST"])
+action_methods = require_http_methods(["POST"])
 
 
 def document(build: Callable[[ET.Element], None]) -> bytes:
@@ -32,7 +39,8 @@ def xml_response(xml: bytes) -> HttpResponse:
 
 
 def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
-    """The request's form fields once its signature holds, or the error response to send."""
+    """The request's fields once its signature holds, or the error response to send: the
+    form fields of a POST, the query fields of a GET."""
     body = request.body
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
@@ -42,4 +50,6 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         # Header names only, as for webhooks: values are signatures.
         logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
+    if request.method == "GET":
+        return form_fields(request.META.get("QUERY_STRING", "").encode())
     return form_fields(body)
