@@ -32,28 +32,28 @@ KEPT_HEADERS = {
 # busiest path of the app each of them costs time per delivery.
 @csrf_exempt  # signed, not logged in: no cookie to protect
 @require_POST  # anything else: 405 with Allow: POST
-def clawops_webhook(http: HttpRequest) -> HttpResponse:
+def clawops_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
     limit = settings.WEBHOOK_MAX_BODY_BYTES
-    if _declared_length(http) > limit:
+    if _declared_length(request) > limit:
         return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
-    body = http.body
+    body = request.body
     if len(body) > limit:
         return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
 
-    url = public_url(http)
+    url = public_url(request)
     try:
-        scheme = verify(http, body, url)
+        scheme = verify(request, body, url)
     except SignatureRejected as exc:
         # Header names only: values are signatures, and logs are not for secrets.
-        logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(http.headers))
+        logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
 
     received = intake.Received(
         scheme=scheme,
-        content_type=http.content_type or "",
-        headers={name: http.META[key] for name, key in KEPT_HEADERS.items()
-                 if key in http.META},
+        content_type=request.content_type or "",
+        headers={name: request.META[key] for name, key in KEPT_HEADERS.items()
+                 if key in request.META},
         url=url,
         body=body,
         received_at=timezone.now(),
