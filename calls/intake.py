@@ -33,9 +33,15 @@ from calls.payloads import (
     parse_payload,
 )
 from calls.vocabulary import CallStage, EventKind
-from integrations import follow_ups, ledger, reactions
+from integrations import events
 
 logger = logging.getLogger(__name__)
+
+# What staff do to the call log in calls/' admin and commands (a replay, a look at a
+# transcript) is audited through the same hand-off as events: calls/ reaches integrations
+# from this module only.
+record_audit = events.record_audit
+record_transcript_view = events.record_transcript_view
 
 # The database cannot be reached: the sender must retry, so these are never swallowed.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -68,6 +74,20 @@ class Unreadable:
 
 def receive(received: Received) -> Result:
     payload = read(received.content_type, received.body)
+    result = _receive(received, payload)
+    # One line per accepted delivery; ids only, never a number or a body.
+    kind = kind_of(payload) if not isinstance(payload, Unreadable) else DeliveryKind.UNKNOWN
+    reference = getattr(payload, "call_id", "") or getattr(payload, "message_id", "")
+    logger.info(
+        "webhook accepted: delivery %s, %s, %s, %s", result.delivery_id, kind, result.outcome,
+        reference or "-",
+        extra={"delivery_id": result.delivery_id, "kind": str(kind),
+               "outcome": str(result.outcome), "call_id": reference},
+    )
+    return result
+
+
+def _receive(received: Received, payload: Payload | Unreadable) -> Result:
     if isinstance(payload, CallStatusEvent) and single_statement_available():
         try:
             return _record_status_pg(received, payload)
@@ -101,6 +121,16 @@ def replay(delivery: WebhookDelivery) -> str:
             update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"]
         )
     return outcome
+
+
+def apply_reported(
+    payload: CallStatusEvent | MessageEventPayload, received_at: datetime
+) -> store.Applied:
+    """Apply what the ClawOps API reports about a call or message (reconciliation) by the
+    webhook's own rules: the same merge, the same unique events, so the same jobs follow.
+    No delivery row: nothing was delivered. Errors are raised, not stored."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return HANDLERS[type(payload)](cursor, payload, received_at)
 
 
 def read(content_type: str, body: bytes) -> Payload | Unreadable:
@@ -145,7 +175,7 @@ def _apply_status(cursor, event: CallStatusEvent, received_at: datetime) -> stor
         store.status_event_details(event),
     )
     if new and may_start_work(event):
-        reactions.after_call_event(call_pk, EventKind.STATUS, event.stage)
+        events.after_call_event(call_pk, EventKind.STATUS, event.stage)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -169,7 +199,7 @@ def _apply_message(cursor, event: MessageEventPayload, received_at: datetime) ->
     message_pk = store.upsert_message(cursor, event, at)
     new = store.insert_message_event(cursor, message_pk, event.status, at)
     if new:
-        reactions.after_message_event(message_pk, event.status)
+        events.after_message_event(message_pk, event.status)
     return store.Applied(message_pk=message_pk, new_event=new)
 
 
@@ -179,7 +209,7 @@ def _apply_artifact(cursor, event: ArtifactEvent, received_at: datetime) -> stor
     call_pk = store.upsert_call(cursor, store.call_row(event.call_id, Party(), at))
     new = store.insert_call_event(cursor, call_pk, event.kind, event.status, at, received_at, {})
     if new:
-        reactions.after_call_event(call_pk, event.kind)
+        events.after_call_event(call_pk, event.kind)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -213,8 +243,6 @@ def _store(
     applied: store.Applied | None = None,
 ) -> Result:
     applied = applied or store.Applied()
-    if outcome == Outcome.FAILED:
-        logger.warning("stored webhook delivery needing attention (%s): %s", kind, error[:200])
     delivery = WebhookDelivery.objects.create(
         received_at=received.received_at,
         scheme=received.scheme,
@@ -228,6 +256,9 @@ def _store(
         call_id=applied.call_pk,
         message_id=applied.message_pk,
     )
+    if outcome == Outcome.FAILED:
+        logger.warning("webhook delivery %s needs attention (%s): %s", delivery.pk, kind,
+                       error[:200], extra={"delivery_id": delivery.pk, "kind": str(kind)})
     return Result(delivery.pk, outcome)
 
 
@@ -251,14 +282,14 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
     # a rule kept in Python may add jobs too, they must commit with the event, so both run
     # in one transaction; inside a caller's transaction a savepoint keeps a failure here
     # from poisoning it.
-    python_rules = reactions.status_needs_python(event)
+    python_rules = events.status_needs_python(event)
     guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
-    extra = follow_ups.jobs_step_params(
+    extra = events.jobs_step_params(
         received.received_at, event.call_id, event.stage, may_start_work(event)
     )
     with guard:
         try:
-            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
         except DATABASE_UNAVAILABLE:
             # A kept-alive connection the server dropped (a restart): the statement never
             # ran, so it is safe to reconnect and run it once more. This path skips
@@ -271,11 +302,11 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
             if not dropped:
                 raise
             connection.close()
-            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
         if python_rules and intake.outcome == Outcome.PROCESSED:
-            reactions.after_call_event(
+            events.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True
             )
         for job_id in intake.due_job_ids:
-            ledger.enqueue_on_commit(job_id)
+            events.enqueue_on_commit(job_id)
     return Result(intake.delivery_id, intake.outcome)

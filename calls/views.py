@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_POST
 
 from calls import intake
 from calls.verification import SignatureRejected, public_url, verify
@@ -71,15 +70,3 @@ def _declared_length(request: HttpRequest) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
-
-
-@require_safe  # GET and HEAD; anything else: 405 with Allow: GET, HEAD
-def healthz(request: HttpRequest) -> JsonResponse:
-    """``GET /healthz``: 200 when the database answers, 503 otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except intake.DATABASE_UNAVAILABLE:
-        logger.warning("health check: database unavailable")
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

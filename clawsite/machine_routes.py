@@ -1,12 +1,13 @@
-"""Machine endpoints go around the admin's middleware.
+"""Webhooks and VoiceML go around the admin's middleware.
 
 The session, locale, CSRF, authentication and messages middleware, WhiteNoise and the
 browser security headers exist for people using the admin. A webhook sender reads none of
 what they add, yet on the busiest path of the app they cost more per delivery than
-verifying and storing it. This middleware comes first in MIDDLEWARE: a request for a URL of
-clawsite/machine_urls.py goes straight to its view; every other request goes down the full
-stack unchanged. The views check their own methods and signatures, and are CSRF-exempt
-either way (no cookie authenticates them).
+verifying and storing it. This middleware comes right after the probes' in MIDDLEWARE: a
+request for a URL of clawsite/machine_urls.py goes straight to its view; every other request
+goes down the full stack unchanged. The Host header is still checked against
+DJANGO_ALLOWED_HOSTS, as CommonMiddleware would. The views check their own methods and
+signatures, and are CSRF-exempt either way (no cookie authenticates them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class MachineRoutesMiddleware:
         except Resolver404:
             return self.get_response(request)
         request.resolver_match = match
+        request.get_host()  # DisallowedHost (400) for a Host not in DJANGO_ALLOWED_HOSTS
         # LocaleMiddleware leaves the language of the last admin page active in this
         # thread; machine answers (DRF's error messages, say) are in the default language.
         translation.activate(settings.LANGUAGE_CODE)

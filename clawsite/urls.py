@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from clawsite import health, metrics
 from clawsite.machine_urls import urlpatterns as machine_urlpatterns
 
 admin.site.site_header = "clawsite 통화 관리"
@@ -9,5 +10,8 @@ admin.site.index_title = "관리"
 
 urlpatterns = [
     *machine_urlpatterns,
+    # Served first by clawsite.probes (any Host); named here so they can be reversed.
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]

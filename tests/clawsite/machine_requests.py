@@ -16,11 +16,12 @@ from django.test import Client
 
 from calls.models import Call
 from calls.signatures import clawops_signature, x_signature
-from integrations import callbacks
+from integrations.callbacks import callback_calls
 from integrations.models import Appointment, Clinic
 from tests.helpers import fixture, post_form
 
 ORDER_SECRET = "ordsec_test"
+METRICS_TOKEN = "metrics-test-token"
 ORDER = {"order_id": "A-1024", "customer_phone": "010-5555-1234", "customer_name": "김민지",
          "items": ["무선 이어폰"], "total_price": 12000}
 
@@ -64,7 +65,7 @@ def machine_endpoints(client: Client) -> list[Endpoint]:
     """Every machine endpoint, with the rows its requests would act on created first."""
     post_form(client, fixture("status_no_answer"))  # a missed call to call back
     staff = User.objects.create_user("desk", password="x")
-    callback, _ = callbacks.request_callback(Call.objects.get(), staff)
+    callback, _ = callback_calls.request_callback(Call.objects.get(), staff)
     clinic = Clinic.objects.create(name="강남연세치과", phone="0212345678",
                                    from_number="07052351234")
     appointment = Appointment.objects.create(
@@ -88,6 +89,9 @@ def machine_endpoints(client: Client) -> list[Endpoint]:
                    "RecordingDuration": "14"}, ("POST",), "callback message"),
         Endpoint(name="health check", path="/healthz", allowed=("GET", "HEAD"),
                  content_type="application/json", body=b"{}", headers={}),
+        Endpoint(name="metrics", path="/metrics", allowed=("GET", "HEAD"),
+                 content_type="application/json", body=b"{}",
+                 headers={"Authorization": f"Bearer {METRICS_TOKEN}"}),
     ]
 
 

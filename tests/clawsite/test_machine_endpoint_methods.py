@@ -7,6 +7,7 @@ import pytest
 
 from calls.signatures import x_signature
 from tests.clawsite.machine_requests import (
+    METRICS_TOKEN,
     ORDER_SECRET,
     database_state,
     machine_endpoints,
@@ -21,6 +22,7 @@ def order_settings(settings):
     settings.ORDER_WEBHOOK_SECRETS = [ORDER_SECRET]
     settings.CLAWOPS_FROM_NUMBER = "07052351234"
     settings.CLAWOPS_ORDER_AGENT_ID = "agent_order"
+    settings.METRICS_TOKEN = METRICS_TOKEN
 
 
 def test_it_answers_every_wrong_method_with_405_and_allow_and_stores_nothing(client):
@@ -38,9 +40,9 @@ def test_it_answers_every_wrong_method_with_405_and_allow_and_stores_nothing(cli
             assert response["Allow"] == ", ".join(endpoint.allowed), where
             assert database_state() == before, where
             checked += 1
-    # 7 endpoints: 4 take POST only (6 wrong methods each), 2 GET and POST (5), 1 GET and
-    # HEAD (5).
-    assert checked == 4 * 6 + 2 * 5 + 5
+    # 8 endpoints: 4 take POST only (6 wrong methods each), 2 GET and POST (5 each), the
+    # 2 probes GET and HEAD (5 each).
+    assert checked == 4 * 6 + 2 * 5 + 2 * 5
 
 
 def test_the_requests_are_ones_the_right_method_acts_on(client):

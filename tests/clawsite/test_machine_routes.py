@@ -28,6 +28,14 @@ def test_a_webhook_is_answered_without_the_admins_middleware(client):
     assert not response.cookies  # session, CSRF
 
 
+def test_a_webhook_for_a_host_that_is_not_allowed_is_refused(client):
+    # As CommonMiddleware did: the Host header is still checked against ALLOWED_HOSTS.
+    response = post_form(client, fixture("status_completed"), HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
+
+
 def test_the_admin_keeps_its_middleware(client):
     response = client.get("/admin/login/", headers={"Accept-Language": "en"})
 
