@@ -24,6 +24,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -182,11 +183,11 @@ class Servers:
         return server.cpu_now(self.app.database_url, self.masters)
 
 
-def other_cores(busy_seconds: float, measured: list[Load]) -> float:
-    """Cores that processes other than the bench's used while the runs were measured."""
+def other_cores(busy_seconds: float, wall_seconds: float, measured: list[Load]) -> float:
+    """Cores that processes other than the servers, their database backends and wrk used
+    while the runs were measured (the bench's own bookkeeping between runs included)."""
     ours = sum(load.cpu.total for load in measured)
-    seconds = sum(load.seconds for load in measured)
-    return max(0.0, busy_seconds - ours) / seconds
+    return max(0.0, busy_seconds - ours) / wall_seconds
 
 
 def measure(wrk: WrkSpec, servers: Servers, seconds: int, url: str, data: DataSet,
@@ -204,7 +205,7 @@ def run_all(cfg: Config, servers: Servers, wrk: WrkSpec, warm: DataSet,
     warn_if_cycled(warm_result, warm, "the warm-up")
     run_wrk(wrk, bare_url, bare.base, cfg.warmup, "warmup-bare")
     intake, baseline = Tally([], server.Cpu()), Tally([], server.Cpu())
-    busy_before = server.machine_busy_seconds()
+    busy_before, started = server.machine_busy_seconds(), time.monotonic()
     for number, data in enumerate(rounds, start=1):
         steps = [
             (bare_url, bare, f"bare-{number}", baseline),
@@ -216,7 +217,7 @@ def run_all(cfg: Config, servers: Servers, wrk: WrkSpec, warm: DataSet,
             measure(wrk, servers, cfg.run_seconds, url, dataset, label, tally)
         warn_if_cycled(intake.runs[-1], data, f"intake run {number}")
     busy = server.machine_busy_seconds() - busy_before
-    others = other_cores(busy, [intake.load(), baseline.load()])
+    others = other_cores(busy, time.monotonic() - started, [intake.load(), baseline.load()])
     return intake.load(), baseline.load(), warm_result, others
 
 
