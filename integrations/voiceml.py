@@ -1,37 +1,30 @@
-"""What every VoiceML endpoint shares: building the XML (contract §6, TwiML-compatible) and
-checking that the request comes from ClawOps, signed like any webhook."""
+"""What every VoiceML endpoint shares (contract §6, TwiML-compatible XML): the preamble —
+the methods it takes, no CSRF token (ClawOps signs instead), the signature checked on the raw body
+before anything reads it — and the answer, a document rendered from
+templates/integrations/voiceml/."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from xml.etree import ElementTree as ET
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from calls.decoding import form_fields
 from calls.verification import SignatureRejected, verify
+from integrations.texts import render_text
 
 logger = logging.getLogger(__name__)
 
 
-# The document ClawOps fetches when a call we placed connects: the number's webhookMethod
-# may be GET or POST (contract §2.3). The actions of <Gather> and <Record> are POSTs.
-document_methods = require_http_methods(["GET", "POST"])
-action_methods = require_http_methods(["POST"])
-
-
-def document(build: Callable[[ET.Element], None]) -> bytes:
-    """A ``<Response>`` document; ``build`` adds its verbs."""
-    response = ET.Element("Response")
-    build(response)
-    return ET.tostring(response, encoding="utf-8", xml_declaration=True)
-
-
-def say(parent: ET.Element, text: str) -> None:
-    ET.SubElement(parent, "Say", language="ko-KR").text = text
+def render(template_name: str, context: dict[str, Any]) -> bytes:
+    """A VoiceML document from templates/integrations/voiceml/ (spoken in Korean)."""
+    return render_text(f"integrations/voiceml/{template_name}", context).encode("utf-8")
 
 
 def xml_response(xml: bytes) -> HttpResponse:
@@ -53,3 +46,32 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
     if request.method == "GET":
         return form_fields(request.META.get("QUERY_STRING", "").encode())
     return form_fields(body)
+
+
+# A VoiceML view: (request, the verified form fields, the URL's arguments) -> the document.
+VoiceMLView = Callable[..., bytes]
+
+
+def _endpoint(methods: list[str]) -> Callable[[VoiceMLView], Callable[..., HttpResponse]]:
+    def decorate(view: VoiceMLView) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @require_http_methods(methods)  # any other method: 405 with Allow
+        @functools.wraps(view)
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            fields = verified_fields(request)
+            if isinstance(fields, HttpResponse):
+                return fields
+            return xml_response(view(request, fields, *args, **kwargs))
+
+        return answer
+
+    return decorate
+
+
+# The preamble of every VoiceML endpoint, stated once: the methods it takes, no CSRF token,
+# the signature checked (413/401 otherwise); the view gets the fields and returns the XML.
+# ``endpoint``: the action of a <Gather> or <Record>, which ClawOps POSTs.
+# ``document_endpoint``: the document ClawOps fetches when a call we placed connects; a
+# number's webhookMethod may be GET or POST (contract §2.3).
+endpoint = _endpoint(["POST"])
+document_endpoint = _endpoint(["GET", "POST"])

@@ -1,7 +1,7 @@
 """``/voice/…``: the VoiceML ClawOps fetches during a reminder call, and the Gather action.
 
-Signed by ClawOps like every webhook and checked the same way (calls.verification), before
-the body is read. A request for an earlier cycle of a rescheduled appointment gets a
+Signed by ClawOps like every webhook and checked the same way (integrations.voiceml.endpoint),
+before the body is read. A request for an earlier cycle of a rescheduled appointment gets a
 neutral closing instead of the old time.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest
 
 from integrations import voiceml
 from integrations.clinics import reminders, voice
@@ -24,28 +23,24 @@ def _current(appointment_id: int, cycle: int) -> Appointment | None:
             .filter(pk=appointment_id, cycle=cycle).first())
 
 
-@csrf_exempt
-@voiceml.document_methods
-def reminder_script(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
-    fields = voiceml.verified_fields(request)
-    if isinstance(fields, HttpResponse):
-        return fields
+@voiceml.document_endpoint
+def reminder_script(
+    request: HttpRequest, fields: dict[str, str], appointment_id: int, cycle: int
+) -> bytes:
     appointment = _current(appointment_id, cycle)
     if appointment is None:
-        return voiceml.xml_response(voice.closing("", None))
-    return voiceml.xml_response(voice.reminder_script(appointment))
+        return voice.closing("", None)
+    return voice.reminder_script(appointment)
 
 
-@csrf_exempt
-@voiceml.action_methods
-def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
-    fields = voiceml.verified_fields(request)
-    if isinstance(fields, HttpResponse):
-        return fields
+@voiceml.endpoint
+def reminder_answer(
+    request: HttpRequest, fields: dict[str, str], appointment_id: int, cycle: int
+) -> bytes:
     appointment = _current(appointment_id, cycle)
     if appointment is None:
-        return voiceml.xml_response(voice.closing("", None))
+        return voice.closing("", None)
     digits = fields.get("Digits", "")
     intent = voice.intent_of_digits(digits)
     reminders.apply_answer(appointment.pk, intent, note=f"전화에서 {digits or '(없음)'}번을 누름")
-    return voiceml.xml_response(voice.closing(intent, appointment))
+    return voice.closing(intent, appointment)
