@@ -35,7 +35,8 @@ class MachineRoutesMiddleware:
         request.resolver_match = match
         request.get_host()  # DisallowedHost (400) for a Host not in DJANGO_ALLOWED_HOSTS
         # LocaleMiddleware leaves the language of the last admin page active in this
-        # thread; machine answers (DRF's error messages, say) are in the default language.
+        # thread; a machine view starts in the default language instead (one that answers
+        # in the caller's language, like the order webhook, chooses it itself).
         translation.activate(settings.LANGUAGE_CODE)
         response = match.func(request, *match.args, **match.kwargs)
         if response is None:

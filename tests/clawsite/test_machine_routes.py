@@ -3,17 +3,27 @@ every other URL keep all of it."""
 
 from __future__ import annotations
 
-import json
+from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.utils import translation
-from rest_framework.fields import Field
 
+from calls import intake
 from calls.models import WebhookDelivery
-from calls.signatures import clawops_signature
-from tests.helpers import fixture, post_form
+from calls.signatures import x_signature
+from clawsite.machine_routes import MachineRoutesMiddleware
+from tests.helpers import WEBHOOK_PATH, fixture, post_form
 
 pytestmark = pytest.mark.django_db
+
+
+def signature_for(fields: dict[str, str]) -> str:
+    url = settings.CLAWOPS_PUBLIC_BASE_URL + WEBHOOK_PATH
+    return x_signature(url, fields, settings.CLAWOPS_SIGNING_KEYS[-1])
 
 
 def test_a_webhook_is_answered_without_the_admins_middleware(client):
@@ -53,18 +63,19 @@ def test_a_url_that_is_not_a_machine_endpoint_goes_down_the_full_stack(client):
     assert response["Location"] == "/webhooks/clawops/"
 
 
-def test_a_machine_answer_is_in_the_default_language_after_an_english_admin_page(
-        client, settings):
-    settings.ORDER_WEBHOOK_SECRETS = ["ordsec_test"]
-    client.get("/admin/login/", headers={"Accept-Language": "en"})  # leaves English active
-    body = json.dumps({"order_id": "A-1", "customer_phone": "010-5555-1234",
-                       "items": ["무선 이어폰"], "total_price": 1000}).encode()
+def test_a_machine_view_runs_in_the_default_language_after_an_english_admin_page(client):
+    # LocaleMiddleware leaves the language of the last admin page active in the thread.
+    client.get("/admin/login/", headers={"Accept-Language": "en"})
+    assert translation.get_language() == "en"
+    seen: list[str] = []
+    middleware = MachineRoutesMiddleware(lambda request: HttpResponse("full stack"))
 
-    response = client.post("/webhooks/orders/", data=body, content_type="application/json",
-                           headers={"X-Order-Signature": clawops_signature(body, "ordsec_test")})
+    with mock.patch("calls.views.intake.receive", side_effect=lambda received: seen.append(
+            translation.get_language()) or intake.Result(1, "processed")):
+        response = middleware(RequestFactory().post(
+            WEBHOOK_PATH, data=urlencode(fixture("status_completed")),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Signature": signature_for(fixture("status_completed"))}))
 
-    assert response.status_code == 400
-    with translation.override("ko"):
-        required = str(Field.default_error_messages["required"])
-    assert required != "This field is required."  # the Korean catalogue is there
-    assert response.json()["errors"]["customer_name"] == [required]
+    assert response.status_code == 200
+    assert seen == ["ko"]
