@@ -4,10 +4,6 @@ from django.urls import include, path
 from clawsite import health, metrics
 from clawsite.machine_urls import urlpatterns as machine_urlpatterns
 
-admin.site.site_header = "clawsite 통화 관리"
-admin.site.site_title = "clawsite"
-admin.site.index_title = "관리"
-
 urlpatterns = [
     *machine_urlpatterns,
     path("api/", include("integrations.api.urls")),

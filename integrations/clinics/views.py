@@ -13,7 +13,8 @@ from django.http import HttpRequest
 
 from integrations import voiceml
 from integrations.clinics import reminders, voice
-from integrations.models import Appointment
+from integrations.jobs import reasons
+from integrations.models import AnswerChannel, Appointment
 
 logger = logging.getLogger(__name__)
 
@@ -42,5 +43,6 @@ def reminder_answer(
         return voice.closing("", None)
     digits = fields.get("Digits", "")
     intent = voice.intent_of_digits(digits)
-    reminders.apply_answer(appointment.pk, intent, note=f"전화에서 {digits or '(없음)'}번을 누름")
+    reminders.apply_answer(appointment.pk, intent, note=reasons.pressed_key(digits),
+                           via=AnswerChannel.CALL)
     return voice.closing(intent, appointment)

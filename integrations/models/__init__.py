@@ -6,6 +6,7 @@ from integrations.audit.models import AuditEntry
 from integrations.models.api_keys import ApiKey
 from integrations.models.callbacks import CallbackRequest
 from integrations.models.clinics import (
+    AnswerChannel,
     Appointment,
     AppointmentReply,
     AppointmentStatus,
@@ -16,10 +17,11 @@ from integrations.models.clinics import (
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState
 from integrations.models.orders import Order, OrderStatus
-from integrations.periodic.models import PeriodicRun
+from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 __all__ = [
+    "AnswerChannel",
     "OPEN_STATES",
     "ApiKey",
     "Appointment",
@@ -28,6 +30,7 @@ __all__ = [
     "AuditEntry",
     "CallbackRequest",
     "Clinic",
+    "DeliveryTally",
     "FailedClawOpsDelivery",
     "Job",
     "JobState",
