@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -44,7 +45,10 @@ class EstimatedCountPaginator(Paginator):
 
 def planner_estimate(rows: QuerySet) -> int:
     """The rows PostgreSQL's planner expects the query to return (no rows are read)."""
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return 0  # a filter that can match nothing (an empty IN list): no query to ask about
     with connections[rows.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
