@@ -32,7 +32,7 @@ from calls.admin_display import (
 )
 from calls.models import ArtifactStatus, Call, CallEvent, Message, Summary, Transcript
 from calls.phone import format_phone
-from calls.vocabulary import ARTIFACT_KINDS, CallStage, Direction, EventKind
+from calls.vocabulary import ARTIFACT_KINDS, Direction, EventKind
 
 # Shown as-is where ClawOps sends more keys than these (custom summary schemas).
 SUMMARY_LABELS = {
@@ -119,8 +119,8 @@ def transcript_summary_context(call: Call) -> dict[str, Any]:
 
 
 def _event_row(event: CallEvent) -> dict[str, str]:
-    if event.kind == EventKind.STATUS and event.status in CallStage.values:
-        status = str(CallStage(event.status).label)
+    if event.kind == EventKind.STATUS:
+        status = labels.stage_text(event.status)
     elif event.kind == EventKind.TRANSFER:
         status = labels.transfer_status_text(event.status)
     elif event.kind in ARTIFACT_KINDS and event.status in ArtifactStatus.values:
