@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /metrics, answered whatever the Host header (probes use an IP).
     "clawsite.probes.ProbeMiddleware",
+    # Webhooks and VoiceML skip the admin's middleware (clawsite/machine_routes.py).
+    "clawsite.machine_routes.MachineRoutesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,5 +1,5 @@
 """What every VoiceML endpoint shares (contract §6, TwiML-compatible XML): the preamble —
-POST only, no CSRF token (ClawOps signs instead), the signature checked on the raw body
+the methods it takes, no CSRF token (ClawOps signs instead), the signature checked on the raw body
 before anything reads it — and the answer, a document rendered from
 templates/integrations/voiceml/."""
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from calls.decoding import form_fields
 from calls.verification import SignatureRejected, verify
@@ -32,7 +32,8 @@ def xml_response(xml: bytes) -> HttpResponse:
 
 
 def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
-    """The request's form fields once its signature holds, or the error response to send."""
+    """The request's fields once its signature holds, or the error response to send: the
+    form fields of a POST, the query fields of a GET."""
     body = request.body
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
@@ -42,6 +43,8 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         # Header names only, as for webhooks: values are signatures.
         logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
+    if request.method == "GET":
+        return form_fields(request.META.get("QUERY_STRING", "").encode())
     return form_fields(body)
 
 
@@ -49,17 +52,26 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
 VoiceMLView = Callable[..., bytes]
 
 
-def endpoint(view: VoiceMLView) -> Callable[..., HttpResponse]:
-    """The preamble of every VoiceML endpoint, stated once: only POST, no CSRF token, the
-    signature checked (413/401 otherwise); the view gets the fields and returns the XML."""
+def _endpoint(methods: list[str]) -> Callable[[VoiceMLView], Callable[..., HttpResponse]]:
+    def decorate(view: VoiceMLView) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @require_http_methods(methods)  # any other method: 405 with Allow
+        @functools.wraps(view)
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            fields = verified_fields(request)
+            if isinstance(fields, HttpResponse):
+                return fields
+            return xml_response(view(request, fields, *args, **kwargs))
 
-    @csrf_exempt
-    @require_POST
-    @functools.wraps(view)
-    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        fields = verified_fields(request)
-        if isinstance(fields, HttpResponse):
-            return fields
-        return xml_response(view(request, fields, *args, **kwargs))
+        return answer
 
-    return answer
+    return decorate
+
+
+# The preamble of every VoiceML endpoint, stated once: the methods it takes, no CSRF token,
+# the signature checked (413/401 otherwise); the view gets the fields and returns the XML.
+# ``endpoint``: the action of a <Gather> or <Record>, which ClawOps POSTs.
+# ``document_endpoint``: the document ClawOps fetches when a call we placed connects; a
+# number's webhookMethod may be GET or POST (contract §2.3).
+endpoint = _endpoint(["POST"])
+document_endpoint = _endpoint(["GET", "POST"])
