@@ -25,7 +25,6 @@ from calls.admin_display import (
     NONE_YET,
     TIME_OF_DAY,
     admin_link,
-    answered_by_text,
     duration_text,
     outcome_badge,
     seoul_time,
@@ -97,7 +96,7 @@ def headline(call: Call) -> dict[str, str | bool]:
         "outcome": outcome,
         "missed": call.is_missed,
         "duration": duration_text(call.duration),
-        "answered_by": answered_by_text(call.answered_by),
+        "answered_by": labels.answered_by_text(call.answered_by),
         "hangup": labels.hangup_cause_text(call.hangup_cause),
     }
 

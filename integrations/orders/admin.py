@@ -17,12 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from calls import labels
 from calls.admin_display import (
     PageContextAdmin,
     ReadOnlyAdmin,
     admin_link,
     alert,
-    answered_by_text,
     duration_text,
     preformatted,
     seoul_field,
@@ -124,7 +124,7 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "link": admin_link(call, call.call_id),
                 "started": seoul_time(call.started_at),
                 "status": status_label(call.status),
-                "answered_by": answered_by_text(call.answered_by),
+                "answered_by": labels.answered_by_text(call.answered_by),
                 "duration": duration_text(call.duration),
                 "reached": confirmation_calls.reached(call),
             }
