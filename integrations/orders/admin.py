@@ -32,7 +32,6 @@ from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from integrations import audit
-from integrations.callbacks.admin import status_label
 from integrations.jobs import kinds, reasons
 from integrations.jobs.display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
@@ -123,7 +122,7 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "attempt": attempt,
                 "link": admin_link(call, call.call_id),
                 "started": seoul_time(call.started_at),
-                "status": status_label(call.status),
+                "status": labels.call_status_text(call.status),
                 "answered_by": labels.answered_by_text(call.answered_by),
                 "duration": duration_text(call.duration),
                 "reached": confirmation_calls.reached(call),
