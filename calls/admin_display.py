@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from calls.admin_lists import LargeListAdmin
 from calls.models import Outcome
 
 NONE_YET = _("Nothing yet")
@@ -76,11 +77,9 @@ def preformatted(text: str) -> SafeString:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LargeListAdmin):
     """Viewable, never added, edited or deleted here: what ClawOps (or the shop) reported is
     a record, not a draft."""
-
-    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,7 +15,7 @@ from integrations.models.clinics import (
     QuietHoursPolicy,
     ReplyIntent,
 )
-from integrations.models.jobs import OPEN_STATES, Job, JobState
+from integrations.models.jobs import OPEN_STATES, Job, JobState, JobWakeup
 from integrations.models.orders import Order, OrderStatus
 from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
@@ -34,6 +34,7 @@ __all__ = [
     "FailedClawOpsDelivery",
     "Job",
     "JobState",
+    "JobWakeup",
     "OptOut",
     "Order",
     "OrderStatus",
