@@ -7,16 +7,12 @@ neutral closing instead of the old time.
 
 from __future__ import annotations
 
-import logging
-
 from django.http import HttpRequest
 
 from integrations import voiceml
 from integrations.clinics import reminders, voice
 from integrations.jobs import reasons
 from integrations.models import AnswerChannel, Appointment
-
-logger = logging.getLogger(__name__)
 
 
 def _current(appointment_id: int, cycle: int) -> Appointment | None:
