@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from calls.admin_display import SeoulTimesAdmin
 from integrations import kinds, ledger
 from integrations.models import Job, JobState
 
@@ -24,7 +25,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(SeoulTimesAdmin):
     list_display = ("created_at", "kind_label", "subject", "call_link", "state", "attempts",
                     "next_attempt_at", "missed_call_count", "error_excerpt")
     list_filter = (KindFilter, "state")

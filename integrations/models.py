@@ -141,7 +141,10 @@ class Appointment(models.Model):
         ordering = ["starts_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        try:
+            return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        except OverflowError:  # a time at the calendar's edge; in UTC rather than nowhere
+            return f"{self.patient_name} {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
 
 class OptOut(models.Model):

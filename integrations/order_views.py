@@ -6,18 +6,19 @@ transaction (the order and its call job), then 202. The call itself is placed by
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_json
 from calls.intake import DATABASE_UNAVAILABLE
 from calls.phone import is_korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
@@ -27,6 +28,13 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Order-Signature"
 MAX_ITEMS = 100
+
+
+def body_refused_message() -> str:
+    return _(
+        "The body must be UTF-8 JSON nested at most %(depth)d levels deep, with numbers of "
+        "at most %(digits)d digits and no NUL characters or unpaired surrogates."
+    ) % {"depth": MAX_JSON_DEPTH, "digits": MAX_NUMBER_DIGITS}
 # PositiveIntegerField's ceiling on every database Django supports.
 MAX_PRICE = 2_147_483_647
 
@@ -133,9 +141,13 @@ class OrderWebhookView(APIView):
             return Response({"error": error}, status=401)
 
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return Response({"errors": {"body": ["본문이 UTF-8 JSON이 아닙니다."]}}, status=400)
+            data = load_json(body)
+        except BoundsError as exc:
+            if exc.field in OrderSerializer().fields:
+                # A NUL or lone surrogate inside a field the shop can fix: name that field.
+                message = _("This field contains a NUL character or an unpaired surrogate.")
+                return Response({"errors": {exc.field: [message]}}, status=400)
+            return Response({"errors": {"body": [body_refused_message()]}}, status=400)
         serializer = OrderSerializer(data=data)
         if not serializer.is_valid():
             return Response({"errors": flat_errors(serializer.errors)}, status=400)

@@ -10,7 +10,9 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from calls.bounds import unstorable
 from calls.decoding import form_fields
+from calls.payloads import PayloadError
 from calls.verification import SignatureRejected, verify
 
 logger = logging.getLogger(__name__)
@@ -42,4 +44,12 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         # Header names only, as for webhooks: values are signatures.
         logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
-    return form_fields(body)
+    try:
+        fields = form_fields(body, strict=True)
+    except (PayloadError, UnicodeDecodeError):
+        return JsonResponse({"error": "body is not well-formed UTF-8 form fields"}, status=400)
+    for name, value in fields.items():
+        reason = unstorable(name) or unstorable(value)
+        if reason:
+            return JsonResponse({"error": f"a field contains {reason}"}, status=400)
+    return fields
