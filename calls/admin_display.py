@@ -69,7 +69,7 @@ def admin_link(obj: Model | None, text: str | None = None) -> str:
 
 def alert(text: str) -> SafeString:
     """What needs a person: made to stand out in a list."""
-    return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', text)
+    return format_html('<strong class="cs-alert">{}</strong>', text)
 
 
 def outcome_badge(outcome: str) -> str:
@@ -79,7 +79,7 @@ def outcome_badge(outcome: str) -> str:
 
 
 def preformatted(text: str) -> SafeString:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+    return format_html('<pre class="cs-pre">{}</pre>', text)
 
 
 class SeoulTimesAdmin(admin.ModelAdmin):

@@ -42,7 +42,7 @@ def fields_text(body: bytes, *, is_form: bool) -> str:
 
 def body_preview(delivery: WebhookDelivery) -> SafeString:
     raw = bytes(delivery.body)
-    preview = format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+    preview = format_html('<pre class="cs-pre">{}</pre>',
                           bounded(raw.decode("utf-8", errors="replace")))
     url = reverse("admin:calls_webhookdelivery_body", args=[delivery.pk])
     label = _("Download the raw body (%(size)s bytes)") % {"size": f"{len(raw):,}"}

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import path
 
 from calls.views import ClawOpsWebhookView, healthz
+from clawsite.staff_login import StaffLoginForm, two_factor_setup
 from integrations import callback_views, voice_views
 from integrations.order_views import OrderWebhookView
 
 admin.site.site_header = "clawsite 통화 관리"
 admin.site.site_title = "clawsite"
 admin.site.index_title = "관리"
+admin.site.login_form = StaffLoginForm
 
 urlpatterns = [
     path("webhooks/clawops/", ClawOpsWebhookView.as_view(), name="clawops-webhook"),
@@ -20,5 +22,6 @@ urlpatterns = [
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),
     path("healthz", healthz, name="healthz"),
+    path("admin/two-factor/", two_factor_setup, name="two-factor-setup"),
     path("admin/", admin.site.urls),
 ]

@@ -25,13 +25,21 @@ def send_missed_call_alert(job: Job) -> Done:
     return Done({"calls_reported": count})
 
 
+def escape_mrkdwn(text: str) -> str:
+    """Text from outside (a caller's number) as Slack shows it, never as markup: ``<!channel>``
+    would ping everyone, ``<https://…|label>`` disguise a link
+    (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def admin_url(call: Call) -> str:
     return settings.CLAWOPS_PUBLIC_BASE_URL + reverse("admin:calls_call_change", args=[call.pk])
 
 
 def missed_call_message(call: Call, count: int) -> dict[str, object]:
     """Block Kit: who called, when (Korean time), how often, and a link to the call."""
-    caller = format_phone(call.from_number) or "발신번호 없음"
+    caller = escape_mrkdwn(format_phone(call.from_number)) or "발신번호 없음"
+    ours = escape_mrkdwn(format_phone(call.to_number))
     when = korean_datetime(call.started_at)
     repeat = f" · {count}회 연속" if count > 1 else ""
     return {
@@ -42,7 +50,7 @@ def missed_call_message(call: Call, count: int) -> dict[str, object]:
             {"type": "section", "fields": [
                 {"type": "mrkdwn", "text": f"*발신 번호*\n{caller}"},
                 {"type": "mrkdwn", "text": f"*통화 시각*\n{when}"},
-                {"type": "mrkdwn", "text": f"*받은 번호*\n{format_phone(call.to_number)}"},
+                {"type": "mrkdwn", "text": f"*받은 번호*\n{ours}"},
                 {"type": "mrkdwn", "text": f"*부재중 횟수*\n{count}회"},
             ]},
             {"type": "actions", "elements": [

@@ -107,17 +107,21 @@ def signed_form(draw: st.DrawFn) -> SignedBody:
     name = draw(st.sampled_from(FORM_FIXTURES))
     base = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     fields = _with_hostile_fields(draw, base, nasty_text)
+    tail = draw(st.sampled_from([b"", b"&", b"&=", b"&x", b"%", b"%zz", b"&\x00=1", b"\xff"]))
+    return form_body(fields, WEBHOOK_PATH, tail)
+
+
+def form_body(fields: dict[str, object], path: str, tail: bytes = b"") -> SignedBody:
+    """``fields`` as a form body signed with X-Signature for ``path``."""
     # Percent-encoded bytes as a sender would write them; a lone surrogate becomes the
     # (invalid) UTF-8 bytes it would be encoded to.
     body = "&".join(
         quote_from_bytes(str(key).encode("utf-8", errors="surrogatepass"))
         + "=" + quote_from_bytes(str(value).encode("utf-8", errors="surrogatepass"))
         for key, value in fields.items()
-    ).encode("ascii")
-    if draw(st.booleans()):
-        body += draw(st.sampled_from([b"&", b"&=", b"&x", b"%", b"%zz", b"&\x00=1", b"\xff"]))
+    ).encode("ascii") + tail
     body = body[: settings.WEBHOOK_MAX_BODY_BYTES]
-    url = settings.CLAWOPS_PUBLIC_BASE_URL + WEBHOOK_PATH
+    url = settings.CLAWOPS_PUBLIC_BASE_URL + path
     key = settings.CLAWOPS_SIGNING_KEYS[-1]
     # Signed over the fields the receiver reads from these bytes, as ClawOps signs its own.
     signature = x_signature(url, form_fields(body), key)
