@@ -2,7 +2,7 @@
 
 templates/admin/calls/call/change_form.html shows all of call_page_context: what happened
 when, what was said, what the customer texted, and the raw deliveries. The order page
-(integrations.admin_orders) shows only what was said on the call that reached the customer:
+(integrations.orders.admin) shows only what was said on the call that reached the customer:
 transcript_summary_context, through templates/admin/calls/includes/transcript_summary.html.
 """
 

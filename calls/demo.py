@@ -1,6 +1,6 @@
 """Made-up but realistic ClawOps webhook sequences, for trying clawsite without an account.
 
-Pure functions: they build the payloads and sign them; posting is the job of the
+Pure functions: they build the payloads (demo_signing.py signs them); posting is the job of the
 ``simulate_clawops`` command. Every run uses fresh ids, so a run adds new calls to the log
 instead of being deduplicated against the previous one.
 
@@ -17,15 +17,11 @@ JSON for it, so transfer events are always sent as form, whatever scheme is aske
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
-
-from calls.signatures import clawops_signature, x_signature
 
 FORM = "form"
 JSON = "json"
@@ -393,37 +389,3 @@ def build_webhooks(
         start = now - _SCENARIO_SPACING * (len(chosen) - index)
         webhooks += BUILDERS[scenario](scheme_for(scenario, scheme_choice), start, parties, rng)
     return webhooks
-
-
-# --- signing ----------------------------------------------------------------------------------
-
-
-def sign(
-    webhook: Webhook, *, public_url: str, signing_key: str, webhook_secret: str
-) -> SignedRequest:
-    """Encode a webhook and sign it the way its scheme does.
-
-    ``public_url`` is the URL ClawOps is configured to call (CLAWOPS_PUBLIC_BASE_URL plus
-    the path), which is not necessarily the one the request is posted to.
-    """
-    if webhook.scheme == JSON:
-        body = json.dumps(webhook.payload, ensure_ascii=False).encode("utf-8")
-        return SignedRequest(
-            body,
-            {
-                "Content-Type": "application/json",
-                "X-ClawOps-Signature": clawops_signature(body, webhook_secret),
-            },
-        )
-    fields = _form_fields(webhook.payload)
-    return SignedRequest(
-        urlencode(fields).encode("ascii"),
-        {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Signature": x_signature(public_url, fields, signing_key),
-        },
-    )
-
-
-def _form_fields(payload: Mapping[str, object]) -> dict[str, str]:
-    return {name: str(value) for name, value in payload.items()}

@@ -34,7 +34,7 @@ from calls.payloads import (
     parse_payload,
 )
 from calls.vocabulary import CallStage, EventKind
-from integrations import follow_ups, ledger, reactions
+from integrations import events
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _apply_status(cursor, event: CallStatusEvent, received_at: datetime) -> stor
         store.status_event_details(event),
     )
     if new and may_start_work(event):
-        reactions.after_call_event(call_pk, EventKind.STATUS, event.stage)
+        events.after_call_event(call_pk, EventKind.STATUS, event.stage)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -189,7 +189,7 @@ def _apply_message(cursor, event: MessageEventPayload, received_at: datetime) ->
     message_pk = store.upsert_message(cursor, event, at)
     new = store.insert_message_event(cursor, message_pk, event.status, at)
     if new:
-        reactions.after_message_event(message_pk, event.status)
+        events.after_message_event(message_pk, event.status)
     return store.Applied(message_pk=message_pk, new_event=new)
 
 
@@ -199,7 +199,7 @@ def _apply_artifact(cursor, event: ArtifactEvent, received_at: datetime) -> stor
     call_pk = store.upsert_call(cursor, store.call_row(event.call_id, Party(), at))
     new = store.insert_call_event(cursor, call_pk, event.kind, event.status, at, received_at, {})
     if new:
-        reactions.after_call_event(call_pk, event.kind)
+        events.after_call_event(call_pk, event.kind)
     return store.Applied(call_pk=call_pk, new_event=new)
 
 
@@ -271,14 +271,14 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
     # a rule kept in Python may add jobs too, they must commit with the event, so both run
     # in one transaction; inside a caller's transaction a savepoint keeps a failure here
     # from poisoning it.
-    python_rules = reactions.status_needs_python(event)
+    python_rules = events.status_needs_python(event)
     guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
-    extra = follow_ups.jobs_step_params(
+    extra = events.jobs_step_params(
         received.received_at, event.call_id, event.stage, may_start_work(event)
     )
     with guard:
         try:
-            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
         except DATABASE_UNAVAILABLE:
             # A kept-alive connection the server dropped (a restart): the statement never
             # ran, so it is safe to reconnect and run it once more. This path skips
@@ -291,11 +291,11 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
             if not dropped:
                 raise
             connection.close()
-            intake = store.record_status_pg(params, follow_ups.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
         if python_rules and intake.outcome == Outcome.PROCESSED:
-            reactions.after_call_event(
+            events.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True
             )
         for job_id in intake.due_job_ids:
-            ledger.enqueue_on_commit(job_id)
+            events.enqueue_on_commit(job_id)
     return Result(intake.delivery_id, intake.outcome)

@@ -279,7 +279,7 @@ _DELIVERY_COLUMNS = (
 # The whole intake of a status callback: upsert the call, insert the event once, and store
 # the delivery with an outcome that says whether its event was new. One round trip. The
 # caller adds the step ``j`` that inserts the jobs the event starts, reading the merged call
-# ``c`` and the new event ``e`` (integrations/follow_ups.py owns it: the call log does not
+# ``c`` and the new event ``e`` (integrations/follow_ups/rules.py owns it: the call log does not
 # know the ledger); the ids of those jobs due now come back to be enqueued.
 STATUS_INTAKE_STEPS = f"""
 c AS ({CALL_UPSERT}),

@@ -216,7 +216,7 @@ WEBHOOK_MAX_BODY_BYTES = 256 * 1024
 
 # --- Task queue (django-q2) ------------------------------------------------------------
 # The ORM broker by default (nothing else to run); Redis when REDIS_URL is set. The job
-# ledger (integrations/ledger.py) owns retries, so a queue message is only a wake-up call:
+# ledger (integrations/jobs/ledger.py) owns retries, so a queue message is only a wake-up call:
 # losing one delays work until the sweeper runs, running one twice finds nothing to claim.
 
 REDIS_URL = env_str("REDIS_URL")

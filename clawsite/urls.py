@@ -3,8 +3,9 @@ from django.urls import path
 
 from calls.views import ClawOpsWebhookView, healthz
 from clawsite.staff_login import StaffLoginForm, two_factor_setup
-from integrations import callback_views, voice_views
-from integrations.order_views import OrderWebhookView
+from integrations.callbacks import views as callback_views
+from integrations.clinics import views as reminder_views
+from integrations.orders.views import OrderWebhookView
 
 admin.site.site_header = "clawsite 통화 관리"
 admin.site.site_title = "clawsite"
@@ -14,10 +15,10 @@ admin.site.login_form = StaffLoginForm
 urlpatterns = [
     path("webhooks/clawops/", ClawOpsWebhookView.as_view(), name="clawops-webhook"),
     path("webhooks/orders/", OrderWebhookView.as_view(), name="order-webhook"),
-    path("voice/reminders/<int:appointment_id>/<int:cycle>/", voice_views.reminder_script,
+    path("voice/reminders/<int:appointment_id>/<int:cycle>/", reminder_views.reminder_script,
          name="voice-reminder"),
     path("voice/reminders/<int:appointment_id>/<int:cycle>/gather/",
-         voice_views.reminder_answer, name="voice-reminder-gather"),
+         reminder_views.reminder_answer, name="voice-reminder-gather"),
     path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Warning, register
 
-from integrations.kinds import integration_problems
+from integrations.jobs.kinds import integration_problems
 
 _IDS = {
     "slack": "integrations.W001",

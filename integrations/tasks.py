@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations import ledger
+from integrations.jobs import ledger
 
 
 def run_job(job_id: int) -> str:

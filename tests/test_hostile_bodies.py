@@ -13,7 +13,7 @@ from calls.models import Call, CallEvent, Message, WebhookDelivery
 from calls.signatures import x_signature
 from integrations.models import Appointment, AppointmentStatus, Clinic, Job, Order
 from tests.helpers import fixture, post_form, post_json
-from tests.test_order_webhook import ORDER, post_order
+from tests.integrations.orders.test_shop_order_webhook import ORDER, post_order
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ from django import template
 from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
-from integrations import callbacks, kinds
-from integrations.admin_callbacks import new_url, state_label, status_label
+from integrations.callbacks import callback_calls
+from integrations.callbacks.admin import new_url, state_label, status_label
+from integrations.jobs import kinds
 from integrations.models import CallbackRequest, Job
 
 register = template.Library()
@@ -26,11 +27,11 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
     jobs = {
         job.subject: job
         for job in Job.objects.filter(kind=kinds.CALLBACK_CALL,
-                                      subject__in=[callbacks.subject(r.pk) for r in requests])
+                                      subject__in=[callback_calls.subject(r.pk) for r in requests])
     }
     rows = []
     for request in requests:
-        job = jobs.get(callbacks.subject(request.pk))
+        job = jobs.get(callback_calls.subject(request.pk))
         result = job.result if job else {}
         rows.append({
             "requested": seoul_time(request.requested_at),
@@ -45,11 +46,11 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
             "recording_url": result.get("recording_url", ""),
             "recording_duration": result.get("recording_duration", ""),
         })
-    number = callbacks.number_to_call(call)
+    number = callback_calls.number_to_call(call)
     user = context["request"].user
     return {
         "rows": rows,
-        "can_place": user.has_perm(callbacks.PERMISSION),
+        "can_place": user.has_perm(callback_calls.PERMISSION),
         "number": format_phone(number) if number else "",
         "new_url": new_url(call),
     }

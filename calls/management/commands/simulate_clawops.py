@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from calls import demo
+from calls import demo, demo_signing
 
 WEBHOOK_PATH = "/webhooks/clawops/"
 # ClawOps expects an answer within 5 s (product.md §3); a demo waiting longer is stuck.
@@ -81,7 +81,7 @@ class Command(BaseCommand):
         outcomes: Counter[str] = Counter()
         with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
             for webhook in webhooks:
-                request = demo.sign(
+                request = demo_signing.sign(
                     webhook, public_url=public_url, signing_key=signing_key,
                     webhook_secret=webhook_secret,
                 )

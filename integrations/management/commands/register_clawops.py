@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.phone import normalize_phone
-from integrations import clawops_api, clawops_webhooks
-from integrations.http import OutboundError
+from integrations.outbound import clawops, registration
+from integrations.outbound.http import OutboundError
 
 NUMBER_EVENTS = "initiated ringing answered completed transfer"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
@@ -58,12 +58,12 @@ class Command(BaseCommand):
         url = webhook_url()
         try:
             ours = self._find_number(wanted)
-            registrations = clawops_webhooks.list_registrations()
+            registrations = registration.list_registrations()
         except OutboundError as exc:
             raise CommandError(f"could not read the ClawOps configuration: {exc}") from None
 
         number_update = number_changes(ours, url)
-        webhook_change = clawops_webhooks.plan(url, registrations)
+        webhook_change = registration.plan(url, registrations)
         planned = [f"number {ours.number}: {field} {getattr(ours, field)!r} -> {value!r}"
                    for field, value in number_update.items()]
         if webhook_change is not None:
@@ -80,9 +80,9 @@ class Command(BaseCommand):
             return
         try:
             if number_update:
-                clawops_api.update_number(ours.number, **number_update)
+                clawops.update_number(ours.number, **number_update)
             if webhook_change is not None:
-                clawops_webhooks.apply(webhook_change)
+                registration.apply(webhook_change)
         except OutboundError as exc:
             raise CommandError(f"ClawOps refused a change: {exc}") from None
         self.stdout.write(self.style.SUCCESS(f"changed: {len(planned)} change(s) applied"))
@@ -103,7 +103,7 @@ class Command(BaseCommand):
                 f"{settings.CLAWOPS_PUBLIC_BASE_URL!r}")
 
     def _find_number(self, wanted: str) -> PhoneNumber:
-        for candidate in clawops_api.list_numbers():
+        for candidate in clawops.list_numbers():
             if normalize_phone(candidate.number) == wanted:
                 return candidate
         raise CommandError(f"number {wanted} is not in ClawOps account "

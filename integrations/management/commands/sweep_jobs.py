@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from integrations import ledger
+from integrations.jobs import ledger
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from integrations import schedules
+from integrations.jobs import schedules
 
 
 class Command(BaseCommand):

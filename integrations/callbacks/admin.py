@@ -1,0 +1,149 @@
+"""Staff callbacks in admin: the requests list and the "call back" confirmation page.
+
+``/admin/integrations/callbackrequest/new/?call=<pk>`` shows the number that will be called
+and the call it answers; confirming (a POST with the CSRF token) writes the request and its
+ledger job (integrations.callbacks.callback_calls). Only users with
+``integrations.place_callback`` may see or confirm it; the call page links to it through the
+``callback_panel`` template tag.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_time
+from calls.models import Call
+from calls.phone import format_phone
+from calls.vocabulary import CallStatus
+from integrations.callbacks import callback_calls
+from integrations.jobs import kinds
+from integrations.models import CallbackRequest, Job, JobState
+
+
+def new_url(call: Call) -> str:
+    return reverse("admin:integrations_callbackrequest_new") + f"?call={call.pk}"
+
+
+def status_label(status: str) -> str:
+    return CallStatus(status).label if status in CallStatus.values else status
+
+
+def state_label(state: str | None) -> str:
+    return JobState(state).label if state in JobState.values else "-"
+
+
+def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
+    """GET: what will happen. POST: do it, then back to the call's page."""
+    if not request.user.has_perm(callback_calls.PERMISSION):
+        raise PermissionDenied("콜백 권한(integrations.place_callback)이 없습니다.")
+    call_pk = request.POST.get("call") or request.GET.get("call") or ""
+    if not call_pk.isdigit():
+        raise Http404("통화를 지정해 주세요 (?call=번호).")
+    call = Call.objects.filter(pk=int(call_pk)).first()
+    if call is None:
+        raise Http404("그런 통화가 없습니다.")
+    number = callback_calls.number_to_call(call)
+    call_page = reverse("admin:calls_call_change", args=[call.pk])
+
+    if request.method == "POST" and number:
+        callback, created = callback_calls.request_callback(call, request.user)
+        if created:
+            messages.success(request, f"{format_phone(number)}(으)로 다시 전화합니다. "
+                                      "결과는 이 페이지의 '다시 전화' 칸에 나옵니다.")
+        else:
+            messages.warning(request, f"이미 요청된 콜백(#{callback.pk})이 대기 중이라 "
+                                      "새로 만들지 않았습니다.")
+        return HttpResponseRedirect(call_page)
+
+    opts = CallbackRequest._meta
+    context = {
+        **admin_site.each_context(request),
+        "title": "고객에게 다시 전화",
+        "opts": opts,
+        "call": call,
+        "call_page": call_page,
+        "call_status": status_label(call.status),
+        "call_started": seoul_time(call.started_at),
+        "call_direction": call.get_direction_display() or "-",
+        "number": format_phone(number) if number else "",
+        "raw_number": format_phone(call.customer_number) or "알 수 없음",
+        "waiting": callback_calls.open_request(call),
+    }
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "admin/integrations/callbackrequest/confirm.html",
+                            context, status=status)
+
+
+def _job_subject() -> Concat:
+    return Concat(Value("callback:"), Cast(OuterRef("pk"), CharField()))
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(ReadOnlyAdmin):
+    """Requests start from a call (confirm_callback), never from the add page."""
+
+    list_display = ("requested", "original_call", "number_display", "requested_by",
+                    "job_state", "placed_call_link", "placed_call_status", "again")
+    list_select_related = ("call", "placed_call", "requested_by")
+    search_fields = ("number", "call__call_id")
+    search_help_text = "전화번호(숫자만) 또는 원래 통화 ID"
+    fields = ("requested", "original_call", "number_display", "requested_by", "job_state",
+              "job_error", "placed_call_link", "placed_call_status")
+    readonly_fields = fields
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the defaults: "<path:object_id>/" would otherwise take "new/".
+        new = path("new/", self.admin_site.admin_view(
+            lambda request: confirm_callback(request, self.admin_site)),
+            name="integrations_callbackrequest_new")
+        return [new, *super().get_urls()]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CallbackRequest]:
+        jobs = Job.objects.filter(kind=kinds.CALLBACK_CALL, subject=_job_subject())
+        return super().get_queryset(request).annotate(
+            job_state_value=Subquery(jobs.values("state")[:1]),
+            job_error_value=Subquery(jobs.values("last_error")[:1]),
+        )
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        shown = tuple(super().get_list_display(request))
+        if request.user.has_perm(callback_calls.PERMISSION):
+            return shown
+        return tuple(name for name in shown if name != "again")
+
+    requested = seoul_field("requested_at", "요청 시각")
+
+    @admin.display(description="원래 통화")
+    def original_call(self, obj: CallbackRequest) -> str:
+        return admin_link(obj.call, f"{obj.call.call_id} ({seoul_time(obj.call.started_at)})")
+
+    @admin.display(description="걸 번호", ordering="number")
+    def number_display(self, obj: CallbackRequest) -> str:
+        return format_phone(obj.number)
+
+    @admin.display(description="작업 상태")
+    def job_state(self, obj: CallbackRequest) -> str:
+        return state_label(getattr(obj, "job_state_value", None))
+
+    @admin.display(description="작업 오류")
+    def job_error(self, obj: CallbackRequest) -> str:
+        return getattr(obj, "job_error_value", "") or "-"
+
+    @admin.display(description="건 통화")
+    def placed_call_link(self, obj: CallbackRequest) -> str:
+        return admin_link(obj.placed_call, obj.placed_call.call_id if obj.placed_call else None)
+
+    @admin.display(description="통화 결과")
+    def placed_call_status(self, obj: CallbackRequest) -> str:
+        return status_label(obj.placed_call.status) if obj.placed_call else "-"
+
+    @admin.display(description="")
+    def again(self, obj: CallbackRequest) -> str:
+        return format_html('<a href="{}">다시 걸기</a>', new_url(obj.call))

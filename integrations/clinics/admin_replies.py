@@ -1,0 +1,108 @@
+"""Opt-outs and patients' replies in the front desk's admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_time
+from calls.phone import format_phone, normalize_phone
+from integrations.clinics.admin import korean_phone_field
+from integrations.clinics.admin_list import excerpt
+from integrations.models import (
+    AppointmentReply,
+    OptOut,
+)
+
+MINUTES = "%Y-%m-%d %H:%M"
+
+
+# --- opt-outs and replies --------------------------------------------------------------------
+
+
+class OptOutForm(forms.ModelForm):
+    class Meta:
+        model = OptOut
+        fields = ("phone", "reason")
+
+    def clean_phone(self) -> str:
+        return korean_phone_field(self.cleaned_data["phone"])
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    """Numbers that asked for no reminders; deleting one lets reminders reach it again."""
+
+    form = OptOutForm
+    list_display = ("phone_display", "reason_excerpt", "created")
+    search_fields = ("phone",)
+    search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
+        return ("phone", "reason", "created") if obj else ()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        return queryset.filter(phone__contains=number) if number else queryset, False
+
+    @admin.display(description="전화번호", ordering="phone")
+    def phone_display(self, opt_out: OptOut) -> str:
+        return format_phone(opt_out.phone)
+
+    @admin.display(description="받은 문자")
+    def reason_excerpt(self, opt_out: OptOut) -> str:
+        return excerpt(opt_out.reason)
+
+    @admin.display(description="시각", ordering="created_at")
+    def created(self, opt_out: OptOut) -> str:
+        return seoul_time(opt_out.created_at, MINUTES)
+
+
+@admin.register(AppointmentReply)
+class AppointmentReplyAdmin(ReadOnlyAdmin):
+    list_display = ("received", "from_display", "body_excerpt", "intent", "appointment_link")
+    list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
+    list_select_related = ("message", "appointment")
+    search_fields = ("message__from_number",)
+    search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
+    fields = ("received", "from_display", "body", "intent", "appointment_link")
+    readonly_fields = fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        if not number:
+            return queryset, False
+        return queryset.filter(message__from_number__contains=number), False
+
+    @admin.display(description="받은 시각", ordering="created_at")
+    def received(self, reply: AppointmentReply) -> str:
+        return seoul_time(reply.message.created_at)
+
+    @admin.display(description="보낸 번호")
+    def from_display(self, reply: AppointmentReply) -> str:
+        return format_phone(reply.message.from_number)
+
+    @admin.display(description="내용")
+    def body_excerpt(self, reply: AppointmentReply) -> str:
+        return excerpt(reply.message.body, 40)
+
+    @admin.display(description="내용")
+    def body(self, reply: AppointmentReply) -> str:
+        return reply.message.body
+
+    @admin.display(description="예약")
+    def appointment_link(self, reply: AppointmentReply) -> str:
+        appointment = reply.appointment
+        if appointment is None:
+            return "연결된 예약 없음"
+        # Appointment.__str__ formats the stored UTC time; staff read Korean time.
+        when = seoul_time(appointment.starts_at, MINUTES)
+        return admin_link(appointment, f"{appointment.patient_name} {when}")

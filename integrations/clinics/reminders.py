@@ -1,0 +1,253 @@
+"""S4: appointment reminders — an SMS before the appointment, then a call if the patient
+has not confirmed, and the patient's replies.
+
+Both steps are ledger jobs keyed by (appointment, cycle), planned when the appointment is
+saved; each checks the rules again when it is about to send (still scheduled, same cycle,
+not opted out, outside quiet hours, not too late), because hours pass between planning and
+sending. A reschedule starts a new cycle, so the old cycle's jobs find themselves outdated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from calls import store
+from calls.models import Message
+from calls.phone import format_phone, normalize_phone
+from integrations.clinics.replies import is_courtesy_only, read_intent
+from integrations.formatting import korean_datetime
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, Skipped
+from integrations.models import (
+    Appointment,
+    AppointmentReply,
+    AppointmentStatus,
+    Clinic,
+    Job,
+    OptOut,
+    QuietHoursPolicy,
+    ReplyIntent,
+)
+from integrations.outbound import clawops
+
+# What the status callbacks of a reminder call report (contract §2.1).
+CALL_EVENTS = "initiated ringing answered completed"
+
+
+# --- planning -----------------------------------------------------------------------------
+
+
+def subject(appointment: Appointment) -> str:
+    return f"appointment:{appointment.pk}:cycle:{appointment.cycle}"
+
+
+def plan(appointment: Appointment) -> None:
+    """Add the SMS and call jobs of the appointment's current cycle (idempotent)."""
+    clinic = appointment.clinic
+    sms_at = appointment.starts_at - timedelta(minutes=clinic.reminder_lead_minutes)
+    earlier = shift_before_quiet_hours(clinic, sms_at)
+    # With "skip", the job stays at its time and records the skip when it comes due.
+    sms_at = earlier or sms_at
+    # Counted from when the SMS will really go: an appointment booked at short notice
+    # still gives the patient the whole delay to answer before the phone rings.
+    call_at = max(sms_at, timezone.now()) + timedelta(minutes=clinic.escalation_delay_minutes)
+    payload = {"appointment": appointment.pk, "cycle": appointment.cycle}
+    ledger.add(kinds.REMINDER_SMS, subject(appointment), due_at=sms_at, payload=payload)
+    ledger.add(kinds.REMINDER_CALL, subject(appointment), due_at=call_at, payload=payload)
+
+
+def reschedule(appointment: Appointment, starts_at: datetime) -> None:
+    """Move the appointment and start a new reminder cycle."""
+    with transaction.atomic():
+        # The cycle is counted in the database: a stale object must not reuse a cycle.
+        Appointment.objects.select_for_update().filter(pk=appointment.pk).update(
+            starts_at=starts_at, cycle=F("cycle") + 1, status=AppointmentStatus.SCHEDULED,
+            reminder_message=None, reminder_call=None, staff_note="",
+            updated_at=timezone.now(),
+        )
+        appointment.refresh_from_db()
+        plan(appointment)
+
+
+def in_quiet_hours(clinic: Clinic, moment: datetime) -> bool:
+    local = timezone.localtime(moment).time()
+    start, end = clinic.quiet_start, clinic.quiet_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end  # the window spans midnight
+
+
+def shift_before_quiet_hours(clinic: Clinic, moment: datetime) -> datetime | None:
+    """Where the clinic sends earlier, the last minutes before the quiet hours that
+    contain ``moment``; None when ``moment`` is outside them or the clinic skips instead."""
+    if clinic.quiet_hours_policy != QuietHoursPolicy.SEND_EARLIER:
+        return None
+    if not in_quiet_hours(clinic, moment):
+        return None
+    local = timezone.localtime(moment)
+    began = local.replace(hour=clinic.quiet_start.hour, minute=clinic.quiet_start.minute,
+                          second=0, microsecond=0)
+    if began > local:
+        began -= timedelta(days=1)
+    # Early enough that the call step, the escalation delay later, also fits before.
+    return began - timedelta(
+        minutes=settings.REMINDER_BEFORE_QUIET_MINUTES + clinic.escalation_delay_minutes
+    )
+
+
+# --- the rules at send time ----------------------------------------------------------------
+
+
+def why_not_now(appointment: Appointment, job: Job, now: datetime) -> str:
+    """The reason this reminder must not go out now, or "" when it may."""
+    if appointment.cycle != job.payload.get("cycle"):
+        return "예약이 변경되어 이전 안내는 보내지 않음"
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        return f"예약 상태가 '{appointment.get_status_display()}'"
+    if OptOut.objects.filter(phone=appointment.phone).exists():
+        return "수신 거부한 번호"
+    if in_quiet_hours(appointment.clinic, now):
+        return "조용한 시간"
+    notice = timedelta(minutes=settings.REMINDER_MIN_NOTICE_MINUTES)
+    if now > appointment.starts_at - notice:
+        return f"너무 늦음: 예약 {korean_datetime(appointment.starts_at)}까지 {notice} 미만"
+    return ""
+
+
+def _appointment(job: Job) -> Appointment | None:
+    return (Appointment.objects.select_related("clinic")
+            .filter(pk=job.payload.get("appointment")).first())
+
+
+# --- the two steps ---------------------------------------------------------------------------
+
+
+def sms_text(appointment: Appointment) -> str:
+    return render_to_string("integrations/reminder_sms.txt", {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "when": korean_datetime(appointment.starts_at),
+        "clinic_phone": format_phone(appointment.clinic.phone),
+    }).strip()
+
+
+def send_reminder_sms(job: Job) -> Done | Skipped:
+    appointment = _appointment(job)
+    if appointment is None:
+        return Skipped("예약이 삭제됨")
+    reason = why_not_now(appointment, job, timezone.now())
+    if reason:
+        return Skipped(reason)
+    body = sms_text(appointment)
+    ledger.mark_sending(job)
+    sent = clawops.send_message(to=appointment.phone, from_=appointment.clinic.from_number,
+                                    body=body)
+    message, _ = Message.objects.get_or_create(message_id=sent.message_id, defaults={
+        "direction": "outbound", "type": sent.type or "", "status": sent.status or "queued",
+        "from_number": normalize_phone(appointment.clinic.from_number),
+        "to_number": appointment.phone, "body": body, "created_at": timezone.now(),
+    })
+    Appointment.objects.filter(pk=appointment.pk, cycle=job.payload["cycle"]).update(
+        reminder_message=message)
+    return Done({"message_id": sent.message_id})
+
+
+def place_reminder_call(job: Job) -> Done | Skipped:
+    appointment = _appointment(job)
+    if appointment is None:
+        return Skipped("예약이 삭제됨")
+    reason = why_not_now(appointment, job, timezone.now())
+    if reason:
+        return Skipped(reason)
+    ledger.mark_sending(job)
+    with transaction.atomic():
+        # The row lock orders this last check against a confirmation being saved at this
+        # moment: one that lands first is seen, and no call goes out (product.md S4, the
+        # reply-versus-call race).
+        appointment = (Appointment.objects.select_for_update().select_related("clinic")
+                       .get(pk=appointment.pk))
+        reason = why_not_now(appointment, job, timezone.now())
+    if reason:
+        return Skipped(reason)
+    # The lock is not held over the request: a reply arriving meanwhile is saved at once
+    # instead of waiting on ClawOps (webhooks must answer within seconds).
+    base = settings.CLAWOPS_PUBLIC_BASE_URL
+    placed = clawops.create_call(
+        to=appointment.phone,
+        from_=appointment.clinic.from_number,
+        url=f"{base}/voice/reminders/{appointment.pk}/{appointment.cycle}/",
+        status_callback=f"{base}/webhooks/clawops/",
+        status_callback_event=CALL_EVENTS,
+    )
+    with transaction.atomic():
+        call_pk = store.record_placed_call(placed.call_id, appointment.clinic.from_number,
+                                           appointment.phone)
+        Appointment.objects.filter(pk=appointment.pk, cycle=job.payload["cycle"]).update(
+            reminder_call=call_pk, updated_at=timezone.now())
+    return Done({"call_id": placed.call_id})
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def next_appointment(phone: str, clinic_number: str = "") -> Appointment | None:
+    """The patient's next appointment that is not over or cancelled — at the clinic whose
+    number the reply was sent to, when one of the patient's appointments is there (a
+    family sharing a phone may be booked at two clinics)."""
+    grace = timedelta(minutes=settings.REMINDER_MIN_NOTICE_MINUTES)
+    upcoming = (Appointment.objects.filter(phone=phone, starts_at__gte=timezone.now() - grace)
+                .exclude(status=AppointmentStatus.CANCELLED).order_by("starts_at"))
+    if clinic_number:
+        at_that_clinic = upcoming.filter(clinic__from_number=clinic_number).first()
+        if at_that_clinic is not None:
+            return at_that_clinic
+    return upcoming.first()
+
+
+def handle_reply(message: Message) -> None:
+    """An inbound SMS: match it to the sender's next appointment and act on its intent."""
+    intent = read_intent(message.body)
+    phone = message.from_number
+    appointment = next_appointment(phone, message.to_number)
+    _, created = AppointmentReply.objects.get_or_create(
+        message=message, defaults={"appointment": appointment, "intent": intent})
+    if not created:
+        return
+    if intent == ReplyIntent.OPT_OUT:
+        OptOut.objects.get_or_create(phone=phone, defaults={"reason": message.body[:500]})
+        return
+    if appointment is None:
+        return
+    if intent == ReplyIntent.OTHER and is_courtesy_only(message.body):
+        return  # "감사합니다" after confirming needs nobody's attention
+    apply_answer(appointment.pk, intent, note=message.body)
+
+
+def apply_answer(appointment_pk: int, intent: str, note: str = "") -> Appointment:
+    """Confirm, cancel or hand to staff, under the row lock the call step also takes."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment_pk)
+        if intent == ReplyIntent.CONFIRM and appointment.status != AppointmentStatus.CANCELLED:
+            appointment.status = AppointmentStatus.CONFIRMED
+        elif intent == ReplyIntent.CANCEL:
+            appointment.status = AppointmentStatus.CANCELLED
+        elif intent == ReplyIntent.OTHER:
+            appointment.status = AppointmentStatus.NEEDS_STAFF
+            appointment.staff_note = note[:1000]
+        appointment.save(update_fields=["status", "staff_note", "updated_at"])
+    return appointment
+
+
+def send_now(appointment: Appointment) -> bool:
+    """Staff's "send reminder now": the SMS job of this cycle becomes due at once."""
+    plan(appointment)
+    if ledger.make_due_now(kinds.REMINDER_SMS, subject(appointment)):
+        return True
+    job = Job.objects.get(kind=kinds.REMINDER_SMS, subject=subject(appointment))
+    return ledger.reopen(job, reset_attempts=True)

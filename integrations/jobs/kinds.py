@@ -1,0 +1,108 @@
+"""The kinds of job, each with its handler and what it needs (the ledger's dispatch table).
+
+Handlers are named by dotted path and imported on first use (like healthchecks' TRANSPORTS):
+the handler modules import this table for the kind names, so the table never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from integrations.jobs.outcomes import Outcome
+    from integrations.models import Job
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    label: str
+    # "package.module.function", imported when a job of this kind first runs.
+    handler_path: str
+    # The integration it uses: the job is skipped while that integration is off.
+    integration: str
+    # Whether a request that may already have arrived can safely be sent again
+    # (the receiver dedupes, or the request only reads).
+    resend_when_in_doubt: bool
+
+    @property
+    def handler(self) -> Callable[[Job], Outcome]:
+        # After the first import this is a lookup in sys.modules.
+        return import_string(self.handler_path)
+
+
+_CLAWOPS_API = ("CLAWOPS_API_KEY", "CLAWOPS_ACCOUNT_ID")
+# Each integration and the settings it cannot work without.
+INTEGRATION_SETTINGS: dict[str, tuple[str, ...]] = {
+    "slack": ("SLACK_WEBHOOK_URL",),
+    "crm": ("CRM_API_URL", "CRM_API_TOKEN"),
+    "clawops": _CLAWOPS_API,
+    "order_calls": (*_CLAWOPS_API, "CLAWOPS_FROM_NUMBER", "CLAWOPS_ORDER_AGENT_ID"),
+    "callbacks": (*_CLAWOPS_API, "CLAWOPS_FROM_NUMBER"),
+}
+
+
+def integration_problems() -> dict[str, str]:
+    """Each integration that is off, with the reason (missing settings)."""
+    problems: dict[str, str] = {}
+    for name, needed in INTEGRATION_SETTINGS.items():
+        missing = [setting for setting in needed if not getattr(settings, setting)]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            problems[name] = f"{' and '.join(missing)} {verb} not set"
+    return problems
+
+
+# Kind names, as stored in Job.kind.
+SLACK_MISSED_CALL = "slack.missed_call"
+FETCH_ARTIFACTS = "clawops.artifacts"
+CRM_ACTIVITY = "crm.activity"
+REMINDER_SMS = "reminder.sms"
+REMINDER_CALL = "reminder.call"
+ORDER_CONFIRMATION_CALL = "order.confirmation_call"
+CALLBACK_CALL = "callback.call"
+ORDER_SETTLE = "order.settle"
+
+
+_FOLLOW_UPS = "integrations.follow_ups"
+_KINDS = [
+    JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림",
+            f"{_FOLLOW_UPS}.missed_calls.send_missed_call_alert",
+            integration="slack", resend_when_in_doubt=False),
+    JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", f"{_FOLLOW_UPS}.artifacts.fetch_artifacts",
+            integration="clawops", resend_when_in_doubt=True),
+    # The CRM dedupes on the Idempotency-Key header we send.
+    JobKind(CRM_ACTIVITY, "CRM 통화 기록", f"{_FOLLOW_UPS}.crm.push_activity",
+            integration="crm", resend_when_in_doubt=True),
+    # A call or SMS that may exist is never created again blindly (product.md rule 6).
+    JobKind(REMINDER_SMS, "예약 안내 문자", "integrations.clinics.reminders.send_reminder_sms",
+            integration="clawops", resend_when_in_doubt=False),
+    JobKind(REMINDER_CALL, "예약 확인 전화", "integrations.clinics.reminders.place_reminder_call",
+            integration="clawops", resend_when_in_doubt=False),
+    JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화",
+            "integrations.orders.confirmation_calls.place_confirmation_call",
+            integration="order_calls", resend_when_in_doubt=False),
+    JobKind(CALLBACK_CALL, "직원 요청 콜백",
+            "integrations.callbacks.callback_calls.place_callback_call",
+            integration="callbacks", resend_when_in_doubt=False),
+    # Internal work (no integration to be off); settling twice changes nothing.
+    JobKind(ORDER_SETTLE, "주문 통화 결과 반영",
+            "integrations.orders.confirmation_calls.settle_after_call",
+            integration="", resend_when_in_doubt=True),
+]
+_TABLE = {kind.name: kind for kind in _KINDS}
+
+
+def table() -> dict[str, JobKind]:
+    """Every kind of job by name."""
+    return _TABLE
+
+
+def label(name: str) -> str:
+    kind = table().get(name)
+    return kind.label if kind else name

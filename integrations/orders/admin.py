@@ -1,0 +1,154 @@
+"""Shop orders in admin (S2): the order as the shop sent it, its confirmation calls, their
+jobs, and what was said on the call that reached the customer.
+
+Orders come from the shop, so staff read them and never edit them here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from calls.admin_display import (
+    PageContextAdmin,
+    ReadOnlyAdmin,
+    admin_link,
+    alert,
+    answered_by_text,
+    duration_text,
+    preformatted,
+    seoul_field,
+    seoul_time,
+)
+from calls.call_page import transcript_summary_context
+from calls.models import Call
+from calls.phone import format_phone, normalize_phone
+from integrations import checks
+from integrations.callbacks.admin import state_label, status_label
+from integrations.formatting import won
+from integrations.jobs import kinds
+from integrations.models import Job, JobState, Order, OrderStatus
+from integrations.orders import confirmation_calls
+
+
+def status_badge(status: str) -> str:
+    label = OrderStatus(status).label if status in OrderStatus.values else status
+    # The outcomes that need a person.
+    return alert(label) if status in (OrderStatus.NOT_REACHED, OrderStatus.FAILED) else label
+
+
+@admin.register(Order)
+class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
+    list_display = ("received", "order_id", "customer_name", "phone", "amount",
+                    "status_display", "call_count")
+    list_filter = ("status", ("received_at", admin.DateFieldListFilter))
+    search_fields = ("order_id", "customer_name")
+    search_help_text = "주문 번호, 고객 이름 또는 전화번호(형식 무관)"
+    fields = ("order_id", "received", "status_display", "customer_name", "phone",
+              "customer_phone_raw", "items_display", "amount", "body_display")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return super().get_queryset(request).annotate(call_total=Count("calls"))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        number = normalize_phone(search_term)
+        if search_term.strip() and number.isdigit():
+            return queryset.filter(customer_phone=number), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        # The same warnings `manage.py check` gives, for the two things orders need.
+        problems = checks.order_webhook_configured(None) + checks.integration_warnings(
+            ("order_calls",))
+        for problem in problems:
+            messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
+        return super().changelist_view(request, extra_context)
+
+    received = seoul_field("received_at", "접수 시각")
+
+    @admin.display(description="고객 번호", ordering="customer_phone")
+    def phone(self, order: Order) -> str:
+        return format_phone(order.customer_phone)
+
+    @admin.display(description="금액", ordering="total_price")
+    def amount(self, order: Order) -> str:
+        return won(order.total_price)
+
+    @admin.display(description="상태", ordering="status")
+    def status_display(self, order: Order) -> str:
+        return status_badge(order.status)
+
+    @admin.display(description="확인 전화", ordering="call_total")
+    def call_count(self, order: Order) -> str:
+        total = getattr(order, "call_total", None)
+        return f"{total}회" if total else "-"
+
+    @admin.display(description="주문 상품")
+    def items_display(self, order: Order) -> str:
+        return confirmation_calls.items_text(order.items) or "-"
+
+    @admin.display(description="받은 본문")
+    def body_display(self, order: Order) -> str:
+        raw = bytes(order.raw_body)
+        try:
+            text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
+        except ValueError:
+            text = raw.decode("utf-8", errors="replace")
+        return preformatted(text)
+
+    def page_context(self, order: Order) -> dict[str, Any]:
+        return order_page_context(order)
+
+
+def order_page_context(order: Order) -> dict[str, Any]:
+    """What templates/admin/integrations/order/change_form.html shows below the fields."""
+    placed = _placed_calls(order)
+    jobs = Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                              subject__startswith=confirmation_calls.subject_prefix(order.order_id))
+    answered = next((call for call in placed if confirmation_calls.reached(call)), None)
+    context: dict[str, Any] = {
+        "order_calls": [
+            {
+                "attempt": attempt,
+                "link": admin_link(call, call.call_id),
+                "started": seoul_time(call.started_at),
+                "status": status_label(call.status),
+                "answered_by": answered_by_text(call.answered_by),
+                "duration": duration_text(call.duration),
+                "reached": confirmation_calls.reached(call),
+            }
+            for attempt, call in enumerate(placed, start=1)
+        ],
+        "order_jobs": [
+            {
+                "link": format_html('<a href="{}">{}</a>',
+                                    reverse("admin:integrations_job_change", args=[job.pk]),
+                                    job.subject),
+                "state": state_label(job.state),
+                "attempts": job.attempts,
+                "next_attempt": (seoul_time(job.next_attempt_at)
+                                 if job.state == JobState.PENDING else "-"),
+                "error": job.last_error[:300],
+            }
+            for job in jobs.order_by("created_at", "id")
+        ],
+        "answered_call": answered,
+    }
+    if answered is not None:
+        context.update(transcript_summary_context(answered))
+    return context
+
+
+def _placed_calls(order: Order) -> list[Call]:
+    """The order's calls in the order they were placed (the link rows' ids)."""
+    through = Order.calls.through.objects.filter(order_id=order.pk).select_related("call")
+    return [link.call for link in through.order_by("pk")]

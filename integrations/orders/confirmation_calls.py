@@ -1,0 +1,249 @@
+"""S2: a shop's new order becomes an AI confirmation call, tried twice at most.
+
+- ``receive`` stores the order once per ``order_id`` and adds the first call's ledger job in
+  the same transaction (product.md §5 rules 3 and 6); nothing leaves during the request.
+- ``place_confirmation_call`` (the job) places the call through the managed agent with the
+  order as per-call context (contract §9), records the placed call and links it to the order.
+- ``on_call_ended`` (the settlement job a call's end adds, follow_ups.py) settles the order:
+  answered by a person, or one more try after ORDER_RETRY_DELAY_MINUTES, then not reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from calls import store
+from calls.models import Call
+from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
+from integrations.formatting import won
+from integrations.jobs import kinds, ledger
+from integrations.jobs.outcomes import Done, Skipped
+from integrations.models import Job, Order, OrderStatus
+from integrations.outbound import clawops
+from integrations.outbound.http import OutboundError
+
+logger = logging.getLogger(__name__)
+
+# The first call and one retry (product.md S2; the issue asks for exactly one more try).
+MAX_ATTEMPTS = 2
+# What the status callbacks of a confirmation call report (contract §2.1).
+CALL_EVENTS = "initiated ringing answered completed"
+
+# The agent's task for this one call (contract §7.3 CallContext.Instruction, ≤ 4000 chars).
+# It names the variables instead of holding their values, so it is the same text for every
+# order and the order's data travels only in Variables.
+INSTRUCTION = """\
+쇼핑몰 주문 확인 전화입니다. 아래 순서대로, 짧고 공손한 존댓말로 진행하세요.
+1. 고객님을 이름(customerName)으로 부르며 인사하고, 주문해 주셔서 감사하다고 말씀드리세요.
+2. 주문하신 상품(items)과 결제 금액(amount)을 천천히 읽어 드리세요.
+3. 상품을 받으실 배송지 주소를 여쭤보세요.
+4. 들은 주소를 그대로 다시 읽어 드리고 맞는지 확인하세요. \
+틀렸다고 하시면 다시 여쭤보고 한 번 더 확인하세요.
+5. 상품은 내일 오전에 발송된다고 안내해 드리세요.
+6. 감사 인사를 드리고 통화를 마치세요.
+주문 번호(orderId)는 고객님이 물으실 때만 알려 드리세요. 주문 내용과 관계없는 질문에는 \
+담당자가 따로 연락드린다고 답하세요."""
+
+
+def subject(order_id: str, attempt: int) -> str:
+    return f"order:{order_id}:attempt:{attempt}"
+
+
+def subject_prefix(order_id: str) -> str:
+    return f"order:{order_id}:attempt:"
+
+
+# --- the webhook -------------------------------------------------------------------------
+
+
+def receive(
+    *,
+    order_id: str,
+    customer_name: str,
+    customer_phone: str,
+    customer_phone_raw: str,
+    items: list[dict[str, Any]],
+    total_price: int,
+    raw_body: bytes,
+) -> tuple[Order, bool]:
+    """Store the order and its first call job together; return (order, created).
+
+    A second delivery of the same order_id finds the unique constraint and changes nothing,
+    also when both arrive at once (the second insert waits for the first, then conflicts).
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    order_id=order_id, customer_name=customer_name,
+                    customer_phone=customer_phone, customer_phone_raw=customer_phone_raw[:64],
+                    items=items, total_price=total_price, raw_body=raw_body,
+                )
+        except IntegrityError:
+            return Order.objects.get(order_id=order_id), False
+        ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order_id, 1),
+                   payload={"order": order.pk, "attempt": 1})
+    return order, True
+
+
+# --- what the agent is told -----------------------------------------------------------------
+
+
+def item_text(item: object) -> str:
+    if isinstance(item, dict):
+        name, quantity = str(item.get("name", "")), item.get("quantity")
+        return f"{name} {quantity}개" if quantity else name
+    return str(item)
+
+
+def items_text(items: list[object]) -> str:
+    """'무선 이어폰 1개, 충전 케이블 2개' — how the agent reads the order out."""
+    return ", ".join(item_text(item) for item in items)
+
+
+def call_context(order: Order) -> dict[str, Any]:
+    return {
+        "instruction": INSTRUCTION,
+        "variables": {
+            "customerName": order.customer_name,
+            "items": items_text(order.items),
+            "amount": won(order.total_price),
+            "orderId": order.order_id,
+        },
+    }
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+
+def place_confirmation_call(job: Job) -> Done | Skipped:
+    # Missing settings are the ledger's to check ("order_calls" in kinds.py).
+    try:
+        return _place(job, int(job.payload.get("attempt", 1)))
+    except OutboundError as exc:
+        if exc.permanent and not exc.unknown:
+            # An invalid or blocked number will not get better: show it on the order too.
+            Order.objects.filter(pk=job.payload.get("order")).exclude(
+                status=OrderStatus.ANSWERED).update(status=OrderStatus.FAILED)
+        raise
+
+
+def why_not(order: Order, attempt: int) -> str:
+    """The reason this attempt must not be placed, or "" when it may."""
+    if order.status == OrderStatus.ANSWERED:
+        return "이미 고객과 통화한 주문"
+    if order.calls.count() >= attempt:
+        return f"{attempt}차 확인 전화는 이미 걸었음"
+    return ""
+
+
+# After placing a call, when to look whether it ended before it was linked to its order.
+SETTLE_CHECK_AFTER = timedelta(minutes=1)
+
+
+def _place(job: Job, attempt: int) -> Done | Skipped:
+    order = Order.objects.filter(pk=job.payload.get("order")).first()
+    if order is None:
+        return Skipped("주문이 삭제됨")
+    reason = why_not(order, attempt)
+    if reason:
+        return Skipped(reason)
+    ledger.mark_sending(job)
+    with transaction.atomic():
+        # Under the order's row lock, which on_call_ended also takes: the outcome of an
+        # earlier call cannot land between the check and the link.
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        reason = why_not(order, attempt)
+        if reason:
+            return Skipped(reason)
+        base = settings.CLAWOPS_PUBLIC_BASE_URL
+        placed = clawops.create_call(
+            to=order.customer_phone,
+            from_=settings.CLAWOPS_FROM_NUMBER,
+            agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
+            call_context=call_context(order),
+            status_callback=f"{base}/webhooks/clawops/",
+            status_callback_event=CALL_EVENTS,
+            # AnsweredBy tells an answering machine from the customer (contract §2.1).
+            machine_detection="Enable",
+        )
+        call_pk = store.record_placed_call(placed.call_id, settings.CLAWOPS_FROM_NUMBER,
+                                           order.customer_phone)
+        order.calls.add(call_pk)
+        order.status = OrderStatus.CALLING
+        order.save(update_fields=["status"])
+        Job.objects.filter(pk=job.pk).update(call_id=call_pk)
+        # A call that ended at once may report its end while this transaction is open:
+        # that event's statement cannot see the link yet, and this one cannot see the end.
+        # A settlement shortly after the commit closes the gap (it does nothing to a call
+        # that is still going; that call's own end settles it).
+        ledger.add(kinds.ORDER_SETTLE, f"{placed.call_id}:placed", call_id=call_pk,
+                   due_at=timezone.now() + SETTLE_CHECK_AFTER)
+    return Done({"call_id": placed.call_id, "attempt": attempt})
+
+
+# --- the outcome -----------------------------------------------------------------------------
+
+
+def reached(call: Call) -> bool:
+    """A person took the call: it connected (completed, not after 0 s — product.md S1's
+    rule for a missed call, turned round) and no answering machine picked up."""
+    return (call.status == CallStatus.COMPLETED and call.duration != 0
+            and not call.answered_by.startswith("machine"))
+
+
+def settle_after_call(job: Job) -> Done:
+    """The ledger job a call's end adds (integrations/follow_ups/rules.py), or the placing job's
+    check a minute later: settle the call's orders once the call has ended."""
+    if job.call is None:
+        return Done({"skipped": "the call was deleted"})
+    if job.call.status not in FINAL_CALL_STATUSES:
+        return Done({"call_status": job.call.status, "settled": False})
+    on_call_ended(job.call)
+    return Done({"call_status": job.call.status, "settled": True})
+
+
+def on_call_ended(call: Call) -> None:
+    """A call reached a final status: settle the orders it was placed for (usually none)."""
+    order_pks = list(Order.calls.through.objects.filter(call_id=call.pk)
+                     .values_list("order_id", flat=True))
+    for order_pk in order_pks:
+        with transaction.atomic():
+            settle(Order.objects.select_for_update().get(pk=order_pk), call)
+
+
+def settle(order: Order, call: Call) -> None:
+    """Decide the order from one of its calls; the caller holds the order's row lock.
+
+    Runs again for every later event of the call (a second final status, a late
+    ``answered``), so it reads the call's merged state and is idempotent: an answered order
+    stays answered, and the retry is a ledger job whose (kind, subject) exists only once.
+    """
+    if order.status == OrderStatus.ANSWERED:
+        return
+    placed = list(Order.calls.through.objects.filter(order_id=order.pk)
+                  .order_by("pk").values_list("call_id", flat=True))
+    if call.pk not in placed:
+        return
+    attempt = placed.index(call.pk) + 1
+    if reached(call):
+        order.status = OrderStatus.ANSWERED
+    elif attempt < len(placed):
+        return  # a later attempt exists; that one decides
+    elif attempt < MAX_ATTEMPTS:
+        delay = timedelta(minutes=settings.ORDER_RETRY_DELAY_MINUTES)
+        ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order.order_id, attempt + 1),
+                   due_at=timezone.now() + delay,
+                   payload={"order": order.pk, "attempt": attempt + 1})
+        order.status = OrderStatus.CALLING
+    else:
+        order.status = OrderStatus.NOT_REACHED
+    order.save(update_fields=["status"])
+    logger.info("order %s: call %s (attempt %s) ended %s -> %s", order.order_id,
+                call.call_id, attempt, call.status, order.status)
