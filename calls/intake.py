@@ -233,8 +233,6 @@ def _store(
     applied: store.Applied | None = None,
 ) -> Result:
     applied = applied or store.Applied()
-    if outcome == Outcome.FAILED:
-        logger.warning("stored webhook delivery needing attention (%s): %s", kind, error[:200])
     delivery = WebhookDelivery.objects.create(
         received_at=received.received_at,
         scheme=received.scheme,
@@ -248,6 +246,9 @@ def _store(
         call_id=applied.call_pk,
         message_id=applied.message_pk,
     )
+    if outcome == Outcome.FAILED:
+        # The kind and id only: the error may quote the body's values; admin shows it.
+        logger.warning("stored webhook delivery %s needing attention (%s)", delivery.pk, kind)
     return Result(delivery.pk, outcome)
 
 

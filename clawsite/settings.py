@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "clawsite.availability.DatabaseUnavailableMiddleware",
     "clawsite.security.NulInQueryMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,6 +93,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django turns psycopg's prepared statements off unless asked; the webhook intake
     # prepares its one statement explicitly (calls/store.py), which needs a threshold.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    # A stuck database must not hold requests (or /healthz) for as long as it lasts: give up
+    # connecting, waiting for a lock, and running a statement after these many seconds; the
+    # request is answered 503 (clawsite/availability.py) and ClawOps retries its webhook.
+    DATABASES["default"]["OPTIONS"].update(
+        connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5),
+        options=(f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT_SECONDS', 15)}s"
+                 f" -c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT_SECONDS', 5)}s"),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -276,6 +285,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line passes the redaction filter: secrets, phone numbers and SQL values out.
+    "filters": {"redact": {"()": "clawsite.log_redaction.RedactFilter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+                            "filters": ["redact"]}},
     "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx and httpcore log each request's URL at INFO and below; the Slack URL is a secret.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
 }

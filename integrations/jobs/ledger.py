@@ -187,7 +187,8 @@ def _finish(job: Job, state: str, *, error: str = "", result: dict | None = None
     if result is not None:
         fields["result"] = result
     if state in (JobState.FAILED, JobState.UNKNOWN):
-        logger.warning("job %s (%s) %s: %s", job.pk, job.kind, state, error[:300])
+        # What failed, not what the receiver said (it may quote a customer): admin has it.
+        logger.warning("job %s (%s) %s: %s", job.pk, job.kind, state, error.split(":")[0][:80])
     return _set(job, **fields)
 
 
