@@ -9,6 +9,7 @@ came is reported as *unknown*, never resent blindly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,12 +43,25 @@ def client() -> ClawOps:
     )
 
 
+# A call id as ClawOps documents them (CA7e1f2a, CAabcdef1234567890): the SDK puts it in the
+# URL path as it is, so anything else (a slash, dots, "%", "?") could reach another endpoint.
+CALL_ID_SHAPE = re.compile(r"CA[0-9A-Za-z_-]{1,62}")
+
+
+def url_safe_call_id(call_id: str) -> str:
+    if not CALL_ID_SHAPE.fullmatch(call_id):
+        raise OutboundError(f"ClawOps: {call_id[:70]!r} is not a ClawOps call id", permanent=True)
+    return call_id
+
+
 def get_transcript(call_id: str) -> TranscriptStatus:
+    call_id = url_safe_call_id(call_id)
     with _mapped_errors(creates=False):
         return client().calls.get_transcript(call_id)
 
 
 def get_summary(call_id: str) -> SummaryStatus:
+    call_id = url_safe_call_id(call_id)
     with _mapped_errors(creates=False):
         return client().calls.get_summary(call_id)
 
