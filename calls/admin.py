@@ -181,6 +181,12 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     def page_context(self, call: Call) -> dict[str, Any]:
         return call_page_context(call)
 
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
+                           obj: Call | None = None, **kwargs: Any) -> Any:
+        response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        intake.record_transcript_view(request, obj, context)
+        return response
+
 
 # --- messages ----------------------------------------------------------------------------
 
@@ -310,9 +316,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     @admin.action(description="선택한 웹훅 재처리", permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         # Oldest first, as they arrived (the merge is order-proof; the log reads better).
-        outcomes: Counter[str] = Counter(
-            intake.replay(delivery) for delivery in queryset.order_by("received_at", "id")
-        )
+        outcomes: Counter[str] = Counter()
+        for delivery in queryset.order_by("received_at", "id"):
+            outcomes[intake.replay(delivery)] += 1
+            intake.record_audit(request.user, "replay", delivery)
         counts = ", ".join(
             f"{outcome.label} {outcomes[outcome]}건" for outcome in Outcome if outcomes[outcome]
         )

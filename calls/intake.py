@@ -38,6 +38,12 @@ from integrations import events
 
 logger = logging.getLogger(__name__)
 
+# What staff do to the call log in calls/' admin and commands (a replay, a look at a
+# transcript) is audited through the same hand-off as events: calls/ reaches integrations
+# from this module only.
+record_audit = events.record_audit
+record_transcript_view = events.record_transcript_view
+
 # The database cannot be reached: the sender must retry, so these are never swallowed.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
@@ -70,6 +76,20 @@ class Unreadable:
 def receive(received: Received) -> Result:
     received = storable(received)
     payload = read(received.content_type, received.body)
+    result = _receive(received, payload)
+    # One line per accepted delivery; ids only, never a number or a body.
+    kind = kind_of(payload) if not isinstance(payload, Unreadable) else DeliveryKind.UNKNOWN
+    reference = getattr(payload, "call_id", "") or getattr(payload, "message_id", "")
+    logger.info(
+        "webhook accepted: delivery %s, %s, %s, %s", result.delivery_id, kind, result.outcome,
+        reference or "-",
+        extra={"delivery_id": result.delivery_id, "kind": str(kind),
+               "outcome": str(result.outcome), "call_id": reference},
+    )
+    return result
+
+
+def _receive(received: Received, payload: Payload | Unreadable) -> Result:
     if isinstance(payload, CallStatusEvent) and single_statement_available():
         try:
             return _record_status_pg(received, payload)
@@ -114,6 +134,16 @@ def storable(received: Received) -> Received:
         headers={name: clean_header(value) for name, value in received.headers.items()},
         url=clean_header(received.url, 2048),
     )
+
+
+def apply_reported(
+    payload: CallStatusEvent | MessageEventPayload, received_at: datetime
+) -> store.Applied:
+    """Apply what the ClawOps API reports about a call or message (reconciliation) by the
+    webhook's own rules: the same merge, the same unique events, so the same jobs follow.
+    No delivery row: nothing was delivered. Errors are raised, not stored."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return HANDLERS[type(payload)](cursor, payload, received_at)
 
 
 def read(content_type: str, body: bytes) -> Payload | Unreadable:
@@ -247,8 +277,8 @@ def _store(
         message_id=applied.message_pk,
     )
     if outcome == Outcome.FAILED:
-        # The kind and id only: the error may quote the body's values; admin shows it.
-        logger.warning("stored webhook delivery %s needing attention (%s)", delivery.pk, kind)
+        logger.warning("webhook delivery %s needs attention (%s): %s", delivery.pk, kind,
+                       error[:200], extra={"delivery_id": delivery.pk, "kind": str(kind)})
     return Result(delivery.pk, outcome)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -89,14 +88,3 @@ def _declared_length(request: HttpRequest) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """``GET /healthz``: 200 when the database answers, 503 otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except intake.DATABASE_UNAVAILABLE:
-        logger.warning("health check: database unavailable")
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from clawsite.env import env_bool, env_int, env_int_list, env_list, env_str, env_url
 
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /metrics, answered whatever the Host header (probes use an IP).
+    "clawsite.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clawsite.availability.DatabaseUnavailableMiddleware",
     "clawsite.security.NulInQueryMiddleware",
@@ -279,17 +282,47 @@ ORDER_WEBHOOK_SECRETS = env_list("ORDER_WEBHOOK_SECRET")
 # A confirmation call that did not reach the customer is tried once more after this.
 ORDER_RETRY_DELAY_MINUTES = env_int("ORDER_RETRY_DELAY_MINUTES", 30)
 
-# --- Logging: to stderr, never secrets ---------------------------------------------------
+# --- Reconciliation with ClawOps, retention of personal data ------------------------------
 
+# How often the schedule compares ClawOps' call and message lists with ours, and how far
+# back each run looks (further when the last run is longer ago than that).
+RECONCILE_EVERY_MINUTES = env_int("RECONCILE_EVERY_MINUTES", 10)
+RECONCILE_WINDOW_HOURS = env_int("RECONCILE_WINDOW_HOURS", 24)
+# Raw webhook bodies and headers are cleared after this many days.
+DELIVERY_RETENTION_DAYS = env_int("DELIVERY_RETENTION_DAYS", 30)
+# Transcripts, summaries, message bodies, patient names of past appointments and raw order
+# bodies are removed, and numbers masked, after this many days.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 365)
+
+# --- Operations: metrics, health, error reporting ------------------------------------------
+
+# Bearer token for GET /metrics; without it /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /healthz answers 503 when the worker has not run its sweeper for this long.
+WORKER_SILENT_AFTER_SECONDS = env_int("WORKER_SILENT_AFTER_SECONDS", 300)
+SENTRY_DSN = env_str("SENTRY_DSN")
+
+# --- Logging: to stderr, never a phone number, a body or a secret --------------------------
+
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every line passes the redaction filter: secrets, phone numbers and SQL values out.
-    "filters": {"redact": {"()": "clawsite.log_redaction.RedactFilter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+    "filters": {"redact": {"()": "clawsite.logs.RedactFilter"}},
+    "formatters": {
+        "plain": {"()": "clawsite.logs.PlainFormatter"},
+        "json": {"()": "clawsite.logs.JsonFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
                             "filters": ["redact"]}},
     "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx and httpcore log each request's URL at INFO and below; the Slack URL is a secret.
     "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
 }
+
+if SENTRY_DSN:
+    from clawsite.error_reporting import start_sentry
+
+    start_sentry(SENTRY_DSN)

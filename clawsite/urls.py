@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from calls.views import ClawOpsWebhookView, healthz
+from calls.views import ClawOpsWebhookView
+from clawsite import health, metrics
 from clawsite.staff_login import StaffLoginForm, two_factor_setup
 from integrations.callbacks import views as callback_views
 from integrations.clinics import views as reminder_views
@@ -22,7 +23,9 @@ urlpatterns = [
     path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),
-    path("healthz", healthz, name="healthz"),
+    # Served first by clawsite.probes (any Host); named here so they can be reversed.
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/two-factor/", two_factor_setup, name="two-factor-setup"),
     path("admin/", admin.site.urls),
 ]

@@ -10,8 +10,10 @@ class IntegrationsConfig(AppConfig):
 
         # Each workflow keeps its admin screens beside it; importing them registers them.
         # (The app has no admin.py for autodiscovery to find: this is the one list.)
+        from integrations.audit import admin as audit_admin  # noqa: F401
         from integrations.callbacks import admin as callbacks_admin  # noqa: F401
         from integrations.clinics import admin as clinics_admin  # noqa: F401
         from integrations.clinics import admin_replies  # noqa: F401
         from integrations.jobs import admin as jobs_admin  # noqa: F401
         from integrations.orders import admin as orders_admin  # noqa: F401
+        from integrations.reconciliation import admin as reconciliation_admin  # noqa: F401

@@ -23,6 +23,8 @@ from calls.vocabulary import (
     EventKind,
     MessageStatus,
 )
+from integrations.audit import record as record_audit
+from integrations.audit import record_transcript_view
 from integrations.clinics import reminders
 from integrations.follow_ups import rules
 from integrations.follow_ups.rules import JOBS_STEP, jobs_step_params
@@ -32,13 +34,16 @@ from integrations.models import Job, JobState
 
 # What the PostgreSQL single-statement intake (calls.intake) uses besides the functions
 # below: the step that adds a status event's jobs, its parameters, and the wake-up of a
-# job that statement made due.
+# job that statement made due. And the audit trail, for what staff do in calls/' admin
+# (a replay, a look at a transcript): an event of another kind, handed over the same way.
 __all__ = [
     "JOBS_STEP",
     "after_call_event",
     "after_message_event",
     "enqueue_on_commit",
     "jobs_step_params",
+    "record_audit",
+    "record_transcript_view",
     "status_needs_python",
 ]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from integrations.jobs import ledger
+from integrations.periodic import runs
 
 
 def run_job(job_id: int) -> str:
@@ -10,4 +13,20 @@ def run_job(job_id: int) -> str:
 
 
 def sweep() -> dict[str, int]:
-    return ledger.sweep()
+    started = timezone.now()
+    report = ledger.sweep()
+    # The sweeper runs every minute on the worker: its last run is the worker's heartbeat.
+    runs.finished(runs.SWEEPER, report, started)
+    return report
+
+
+def reconcile() -> dict[str, object]:
+    from integrations.reconciliation import scheduled
+
+    return scheduled.run()
+
+
+def purge() -> dict[str, object]:
+    from integrations.retention import scheduled
+
+    return scheduled.run()

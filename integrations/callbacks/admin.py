@@ -22,6 +22,7 @@ from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_ti
 from calls.models import Call
 from calls.phone import format_phone
 from calls.vocabulary import CallStatus
+from integrations import audit
 from integrations.callbacks import callback_calls
 from integrations.jobs import kinds
 from integrations.models import CallbackRequest, Job, JobState
@@ -55,6 +56,7 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
     if request.method == "POST" and number:
         callback, created = callback_calls.request_callback(call, request.user)
         if created:
+            audit.record(request.user, "callback", call, detail=f"call-back request #{callback.pk}")
             messages.success(request, f"{format_phone(number)}(으)로 다시 전화합니다. "
                                       "결과는 이 페이지의 '다시 전화' 칸에 나옵니다.")
         else:

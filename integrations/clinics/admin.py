@@ -25,6 +25,7 @@ from django.utils.html import format_html
 
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.phone import format_phone, normalize_phone
+from integrations import audit
 from integrations.clinics import csv_import, reminders
 from integrations.clinics.admin_list import (
     DayFilter,
@@ -298,6 +299,9 @@ class AppointmentAdmin(PageContextAdmin):
             else:
                 for appointment in report.created:
                     self.log_addition(request, appointment, "CSV 가져오기")
+                audit.record(request.user, "import", "appointments CSV",
+                             detail=f"{len(report.created)} imported, "
+                                    f"{len(report.errors)} rows rejected")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from calls.admin_display import SeoulTimesAdmin
+from integrations import audit
 from integrations.jobs import kinds, ledger
 from integrations.models import Job, JobState
 
@@ -73,8 +74,9 @@ class JobAdmin(SeoulTimesAdmin):
 
     @admin.action(description="지금 다시 시도", permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        retried = sum(
-            ledger.reopen(job, reset_attempts=True)
-            for job in queryset.exclude(state=JobState.RUNNING)
-        )
+        retried = 0
+        for job in queryset.exclude(state=JobState.RUNNING):
+            if ledger.reopen(job, reset_attempts=True):
+                retried += 1
+                audit.record(request.user, "retry_job", job)
         self.message_user(request, f"{retried}건을 다시 시도합니다.", messages.SUCCESS)

@@ -186,9 +186,6 @@ def _finish(job: Job, state: str, *, error: str = "", result: dict | None = None
     }
     if result is not None:
         fields["result"] = result
-    if state in (JobState.FAILED, JobState.UNKNOWN):
-        # What failed, not what the receiver said (it may quote a customer): admin has it.
-        logger.warning("job %s (%s) %s: %s", job.pk, job.kind, state, error.split(":")[0][:80])
     return _set(job, **fields)
 
 
@@ -199,10 +196,22 @@ def _set(job: Job, **fields: object) -> str:
         # The message that woke this run is spent: the sweeper sends the next one as soon
         # as the row falls due, not REENQUEUE_AFTER after the last one.
         fields["enqueued_at"] = None
-    Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
-        lease_until=None, sending_since=None, updated_at=now, **fields
-    )
+    recorded = Job.objects.filter(
+        pk=job.pk, state=JobState.RUNNING, attempts=job.attempts
+    ).update(lease_until=None, sending_since=None, updated_at=now, **fields)
+    if recorded:
+        _log_outcome(job, str(fields["state"]), str(fields.get("last_error", "")))
     return str(fields["state"])
+
+
+def _log_outcome(job: Job, state: str, reason: str) -> None:
+    """One line per job outcome; failed and 결과 확인 필요 need a person."""
+    level = logging.WARNING if state in (JobState.FAILED, JobState.UNKNOWN) else logging.INFO
+    reason = reason.strip().splitlines()[-1][:300] if reason.strip() else ""
+    logger.log(level, "job %s (%s) %s%s", job.pk, job.kind, state,
+               f": {reason}" if reason else "",
+               extra={"job_id": job.pk, "job_kind": job.kind, "state": state,
+                      "reason": reason})
 
 
 def sweep() -> dict[str, int]:

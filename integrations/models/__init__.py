@@ -1,6 +1,8 @@
-"""The app's models, one module per domain. Django finds them here, as integrations.<Model>;
+"""The app's models, one module per domain (and the models of the operations packages:
+audit, periodic, reconciliation). Django finds them here, as integrations.<Model>;
 the names, tables and permissions are those of the app, whatever module holds them."""
 
+from integrations.audit.models import AuditEntry
 from integrations.models.callbacks import CallbackRequest
 from integrations.models.clinics import (
     Appointment,
@@ -13,19 +15,25 @@ from integrations.models.clinics import (
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState
 from integrations.models.orders import Order, OrderStatus
+from integrations.periodic.models import PeriodicRun
+from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 __all__ = [
     "OPEN_STATES",
     "Appointment",
     "AppointmentReply",
     "AppointmentStatus",
+    "AuditEntry",
     "CallbackRequest",
     "Clinic",
+    "FailedClawOpsDelivery",
     "Job",
     "JobState",
     "OptOut",
     "Order",
     "OrderStatus",
+    "PeriodicRun",
     "QuietHoursPolicy",
+    "RecoveredItem",
     "ReplyIntent",
 ]

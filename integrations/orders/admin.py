@@ -29,7 +29,7 @@ from calls.admin_display import (
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from calls.phone import format_phone, normalize_phone
-from integrations import checks
+from integrations import audit, checks
 from integrations.callbacks.admin import state_label, status_label
 from integrations.formatting import won
 from integrations.jobs import kinds
@@ -107,6 +107,12 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     def page_context(self, order: Order) -> dict[str, Any]:
         return order_page_context(order)
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
+                           obj: Order | None = None, **kwargs: Any) -> Any:
+        response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        audit.record_transcript_view(request, context.get("answered_call"), context)
+        return response
 
 
 def order_page_context(order: Order) -> dict[str, Any]:

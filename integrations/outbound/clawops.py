@@ -23,7 +23,9 @@ from clawops import (
     ClawOpsError,
     RateLimitError,
 )
+from clawops.pagination import SyncPage
 from clawops.types import Call, Message, PhoneNumber, SummaryStatus, TranscriptStatus
+from clawops.types.webhook_log import WebhookLog
 from django.conf import settings
 
 from integrations.outbound.http import OutboundError, parse_retry_after
@@ -89,6 +91,24 @@ def update_number(number: str, **params: object) -> PhoneNumber:
     to repeat (a settings change, not a creation)."""
     with _mapped_errors(creates=False):
         return client().numbers.update(number, **params)
+
+
+def list_calls(page: int, page_size: int = 100) -> SyncPage[Call]:
+    """One page of the account's calls, newest first (0-based pages, at most 100 each)."""
+    with _mapped_errors(creates=False):
+        return client().calls.list(page=page, page_size=page_size)
+
+
+def list_messages(page: int, page_size: int = 100) -> SyncPage[Message]:
+    """One page of the account's messages, newest first."""
+    with _mapped_errors(creates=False):
+        return client().messages.list(page=page, page_size=page_size)
+
+
+def list_webhook_logs(webhook_id: str, page: int, page_size: int = 100) -> SyncPage[WebhookLog]:
+    """One page of an account webhook's delivery log."""
+    with _mapped_errors(creates=False):
+        return client().webhook_logs.list(webhook_id, page=page, page_size=page_size)
 
 
 @contextmanager

@@ -63,7 +63,9 @@ class Command(BaseCommand):
 
 def _replay(delivery: WebhookDelivery, *, dry_run: bool) -> str:
     if not dry_run:
-        return intake.replay(delivery)
+        outcome = intake.replay(delivery)
+        intake.record_audit(None, "replay", delivery, detail="manage.py replay")
+        return outcome
     # A real replay inside a transaction that is then rolled back: the outcome shown is the
     # one a replay would give, and no row (nor any on_commit work) survives it.
     with transaction.atomic():
