@@ -22,6 +22,10 @@ MAX_NUMBER_DIGITS = 20
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
 
+# A ClawOps call id as documented (CA7e1f2a, CAabcdef1234567890; contract §2, §7): what may
+# go into a ClawOps URL path or key a row by call.
+CALL_ID_SHAPE = re.compile(r"CA[0-9A-Za-z_-]{1,62}")
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _STRING_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")

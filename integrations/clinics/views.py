@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from calls.bounds import CALL_ID_SHAPE
 from integrations import voiceml
 from integrations.clinics import reminders, voice
 from integrations.models import Appointment
 
 logger = logging.getLogger(__name__)
+
+# A reminder asks for one key; a longer sequence is kept only this far (staff note, row).
+MAX_DIGITS = 16
 
 
 def _current(appointment_id: int, cycle: int) -> Appointment | None:
@@ -46,7 +50,11 @@ def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> Ht
     appointment = _current(appointment_id, cycle)
     if appointment is None:
         return voiceml.xml_response(voice.closing("", None))
-    digits = fields.get("Digits", "")
-    intent = voice.intent_of_digits(digits)
-    reminders.apply_answer(appointment.pk, intent, note=f"전화에서 {digits or '(없음)'}번을 누름")
-    return voiceml.xml_response(voice.closing(intent, appointment))
+    call_id = fields.get("CallId", "")
+    if not CALL_ID_SHAPE.fullmatch(call_id):
+        # The call is what makes a press count once: without it, nothing is applied.
+        return JsonResponse({"error": "CallId is missing or not a ClawOps call id"}, status=400)
+    digits = fields.get("Digits", "")[:MAX_DIGITS]
+    applied = reminders.apply_key_press(appointment.pk, call_id, digits,
+                                        note=f"전화에서 {digits or '(없음)'}번을 누름")
+    return voiceml.xml_response(voice.closing(voice.intent_of_digits(applied), appointment))

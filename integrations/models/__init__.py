@@ -11,6 +11,7 @@ from integrations.models.clinics import (
     Clinic,
     OptOut,
     QuietHoursPolicy,
+    ReminderKeyPress,
     ReplyIntent,
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState
@@ -35,5 +36,6 @@ __all__ = [
     "PeriodicRun",
     "QuietHoursPolicy",
     "RecoveredItem",
+    "ReminderKeyPress",
     "ReplyIntent",
 ]

@@ -118,3 +118,20 @@ class AppointmentReply(models.Model):
         verbose_name = "환자 답장"
         verbose_name_plural = "환자 답장"
         ordering = ["-created_at"]
+
+
+class ReminderKeyPress(models.Model):
+    """The key a patient pressed during one reminder call. One row per ClawOps call: a
+    Gather request posted again (a retry, or a captured request replayed later) finds it
+    and changes nothing, so a staff decision taken since is never undone by an old press."""
+
+    call_id = models.CharField("통화 ID", max_length=64)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="key_presses", verbose_name="예약")
+    digits = models.CharField("누른 번호", max_length=16)
+    received_at = models.DateTimeField("시각", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "안내 전화 응답"
+        verbose_name_plural = "안내 전화 응답"
+        constraints = [models.UniqueConstraint(fields=["call_id"], name="key_press_once_per_call")]

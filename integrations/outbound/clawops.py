@@ -9,7 +9,6 @@ came is reported as *unknown*, never resent blindly.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,6 +27,7 @@ from clawops.types import Call, Message, PhoneNumber, SummaryStatus, TranscriptS
 from clawops.types.webhook_log import WebhookLog
 from django.conf import settings
 
+from calls.bounds import CALL_ID_SHAPE
 from integrations.outbound.http import OutboundError, parse_retry_after
 
 # Codes that no retry can fix, whatever the HTTP status says (contract §7.2).
@@ -45,12 +45,9 @@ def client() -> ClawOps:
     )
 
 
-# A call id as ClawOps documents them (CA7e1f2a, CAabcdef1234567890): the SDK puts it in the
-# URL path as it is, so anything else (a slash, dots, "%", "?") could reach another endpoint.
-CALL_ID_SHAPE = re.compile(r"CA[0-9A-Za-z_-]{1,62}")
-
-
 def url_safe_call_id(call_id: str) -> str:
+    """The SDK puts a call id in the URL path as it is: anything but the documented shape
+    (a slash, dots, "%", "?") could reach another endpoint."""
     if not CALL_ID_SHAPE.fullmatch(call_id):
         raise OutboundError(f"ClawOps: {call_id[:70]!r} is not a ClawOps call id", permanent=True)
     return call_id
