@@ -34,7 +34,7 @@ from integrations.callbacks.admin import state_label, status_label
 from integrations.formatting import won
 from integrations.jobs import kinds
 from integrations.models import Job, JobState, Order, OrderStatus
-from integrations.orders import confirmation_calls
+from integrations.orders import agent_context, confirmation_calls
 
 
 def status_badge(status: str) -> str:
@@ -94,7 +94,7 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     @admin.display(description="주문 상품")
     def items_display(self, order: Order) -> str:
-        return confirmation_calls.items_text(order.items) or "-"
+        return agent_context.items_text(order.items) or "-"
 
     @admin.display(description="받은 본문")
     def body_display(self, order: Order) -> str:

@@ -21,10 +21,10 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
-from integrations.formatting import won
 from integrations.jobs import kinds, ledger
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
+from integrations.orders.agent_context import call_context
 from integrations.outbound import clawops
 from integrations.outbound.http import OutboundError
 
@@ -38,19 +38,6 @@ CALL_EVENTS = "initiated ringing answered completed"
 # The agent's task for this one call (contract §7.3 CallContext.Instruction, ≤ 4000 chars).
 # It names the variables instead of holding their values, so it is the same text for every
 # order and the order's data travels only in Variables.
-INSTRUCTION = """\
-쇼핑몰 주문 확인 전화입니다. 아래 순서대로, 짧고 공손한 존댓말로 진행하세요.
-1. 고객님을 이름(customerName)으로 부르며 인사하고, 주문해 주셔서 감사하다고 말씀드리세요.
-2. 주문하신 상품(items)과 결제 금액(amount)을 천천히 읽어 드리세요.
-3. 상품을 받으실 배송지 주소를 여쭤보세요.
-4. 들은 주소를 그대로 다시 읽어 드리고 맞는지 확인하세요. \
-틀렸다고 하시면 다시 여쭤보고 한 번 더 확인하세요.
-5. 상품은 내일 오전에 발송된다고 안내해 드리세요.
-6. 감사 인사를 드리고 통화를 마치세요.
-주문 번호(orderId)는 고객님이 물으실 때만 알려 드리세요. 주문 내용과 관계없는 질문에는 \
-담당자가 따로 연락드린다고 답하세요."""
-
-
 def subject(order_id: str, attempt: int) -> str:
     return f"order:{order_id}:attempt:{attempt}"
 
@@ -90,33 +77,6 @@ def receive(
         ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order_id, 1),
                    payload={"order": order.pk, "attempt": 1})
     return order, True
-
-
-# --- what the agent is told -----------------------------------------------------------------
-
-
-def item_text(item: object) -> str:
-    if isinstance(item, dict):
-        name, quantity = str(item.get("name", "")), item.get("quantity")
-        return f"{name} {quantity}개" if quantity else name
-    return str(item)
-
-
-def items_text(items: list[object]) -> str:
-    """'무선 이어폰 1개, 충전 케이블 2개' — how the agent reads the order out."""
-    return ", ".join(item_text(item) for item in items)
-
-
-def call_context(order: Order) -> dict[str, Any]:
-    return {
-        "instruction": INSTRUCTION,
-        "variables": {
-            "customerName": order.customer_name,
-            "items": items_text(order.items),
-            "amount": won(order.total_price),
-            "orderId": order.order_id,
-        },
-    }
 
 
 # --- the job ---------------------------------------------------------------------------------
