@@ -8,7 +8,8 @@ the lists, all render.
 
 Profiles (environment variable CLAWSITE_FUZZ_PROFILE):
 - ``ci`` (default): a fixed seed (derandomized) and a few hundred bodies, well under 30 s;
-- ``long``: 5,000 bodies per test with a random seed, printed so a failure can be replayed
+- ``long``: 5,000 bodies per test (CLAWSITE_FUZZ_EXAMPLES to change it) with a random seed;
+  a failure prints the blob to replay it
   (`CLAWSITE_FUZZ_PROFILE=long pytest tests/test_fuzz_signed_bodies.py -s`).
 """
 
@@ -46,7 +47,9 @@ _COMMON = {
                               HealthCheck.data_too_large, HealthCheck.large_base_example],
 }
 settings.register_profile("ci", max_examples=60, derandomize=True, **_COMMON)
-settings.register_profile("long", max_examples=5_000, print_blob=True, **_COMMON)
+settings.register_profile(
+    "long", max_examples=int(os.environ.get("CLAWSITE_FUZZ_EXAMPLES", "5000")), print_blob=True,
+    **_COMMON)
 settings.load_profile(os.environ.get("CLAWSITE_FUZZ_PROFILE", "ci"))
 
 pytestmark = pytest.mark.django_db
