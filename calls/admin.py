@@ -15,18 +15,17 @@ integrations' admin; what the call page shows below the call's fields is calls.c
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from calls import delivery_preview, intake
 from calls.admin_display import (
@@ -40,6 +39,7 @@ from calls.admin_display import (
     preformatted,
     seoul_field,
 )
+from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import call_page_context
 from calls.models import (
     Call,
@@ -50,40 +50,8 @@ from calls.models import (
     WebhookDelivery,
     missed_call_q,
 )
-from calls.phone import format_phone, normalize_phone
+from calls.phone import format_phone
 from calls.vocabulary import Direction
-
-_NON_DIGITS = re.compile(r"\D")
-
-
-def search_by_number_or_id(
-    queryset: QuerySet, term: str, number_fields: Iterable[str], id_field: str
-) -> QuerySet:
-    """Find rows by a phone number in any common format, or by their ClawOps id.
-
-    "010-5555-1234", "+82 10 5555 1234" and "01055551234" all normalise to the stored
-    domestic form and match it exactly, which the number indexes answer. Only when that
-    finds nothing does a partial match ("5555", "1234") run, since it scans the table.
-    """
-    term = term.strip()
-    if not term:
-        return queryset
-    number = normalize_phone(term)
-    exact = Q(**{id_field: term})
-    if number.isdigit():
-        for field in number_fields:
-            exact |= Q(**{field: number})
-    found = queryset.filter(exact)
-    if found.exists():
-        return found
-
-    partial = Q(**{f"{id_field}__icontains": term})
-    digits = number if number.isdigit() else _NON_DIGITS.sub("", term)
-    if len(digits) >= 3:  # fewer digits would match nearly every number
-        for field in number_fields:
-            partial |= Q(**{f"{field}__contains": digits})
-    return queryset.filter(partial)
-
 
 # --- calls -------------------------------------------------------------------------------
 
@@ -104,7 +72,7 @@ class MissedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Call)
-class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
+class CallAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     list_display = (
         "started",
         "direction",
@@ -121,8 +89,8 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
         MissedFilter,
         ("started_at", admin.DateFieldListFilter),
     )
-    # The search itself is get_search_results; a search field makes the box appear.
-    search_fields = ("call_id",)
+    number_search_fields = ("from_number", "to_number")
+    id_search_fields = ("call_id",)
     search_help_text = (
         "전화번호(010-1234-5678, +82 10 1234 5678, 01012345678, 일부 숫자) 또는 통화 ID"
     )
@@ -147,9 +115,7 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     answered = seoul_field("answered_at", "응답")
     ended = seoul_field("ended_at", "종료")
 
-    @admin.display(description="고객 번호")
-    def customer(self, call: Call) -> str:
-        return format_phone(call.customer_number) or "-"
+    customer = phone_column("customer_number", _("Customer number"))
 
     @admin.display(description="우리 번호")
     def our_number(self, call: Call) -> str:
@@ -169,14 +135,6 @@ class CallAdmin(PageContextAdmin, ReadOnlyAdmin):
     @admin.display(description="응답 주체", ordering="answered_by")
     def answered_by_display(self, call: Call) -> str:
         return answered_by_text(call.answered_by)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        found = search_by_number_or_id(
-            queryset, search_term, ("from_number", "to_number"), "call_id"
-        )
-        return found, False
 
     def page_context(self, call: Call) -> dict[str, Any]:
         return call_page_context(call)
@@ -205,11 +163,12 @@ class MessageEventInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_display = ("created", "direction", "from_display", "to_display", "status", "type",
                     "body_excerpt")
     list_filter = ("direction", "status", "type", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("message_id",)
+    number_search_fields = ("from_number", "to_number")
+    id_search_fields = ("message_id",)
     search_help_text = "전화번호(형식 무관, 일부 숫자 가능) 또는 메시지 ID"
     fields = ("message_id", "direction", "type", "status", "from_display", "to_display",
               "created", "subject", "body", "media_urls", "from_raw", "to_raw", "account_id")
@@ -218,25 +177,13 @@ class MessageAdmin(ReadOnlyAdmin):
 
     created = seoul_field("created_at", "시각", "%Y-%m-%d %H:%M")
 
-    @admin.display(description="발신 번호", ordering="from_number")
-    def from_display(self, message: Message) -> str:
-        return format_phone(message.from_number) or "-"
-
-    @admin.display(description="수신 번호", ordering="to_number")
-    def to_display(self, message: Message) -> str:
-        return format_phone(message.to_number) or "-"
+    from_display = phone_column("from_number", _("Sender number"), ordering="from_number")
+    to_display = phone_column("to_number", _("Recipient number"), ordering="to_number")
 
     @admin.display(description="내용")
     def body_excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(40)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        found = search_by_number_or_id(
-            queryset, search_term, ("from_number", "to_number"), "message_id"
-        )
-        return found, False
 
 
 # --- webhook deliveries ------------------------------------------------------------------

@@ -69,12 +69,37 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.call_id} ({format_phone(self.from_number)} → {format_phone(self.to_number)})"
 
+    # The three rules every workflow reads a call's outcome by, stated here once. The
+    # PostgreSQL intake repeats "connected" in SQL (integrations/follow_ups/rules.py).
+
     @property
     def is_missed(self) -> bool:
+        """An inbound call that ended unanswered: no-answer, busy, canceled, rejected or
+        failed, or completed after 0 s (product.md S1)."""
         return self.direction == Direction.INBOUND and (
             self.status in MISSED_STATUSES
             or (self.status == CallStatus.COMPLETED and self.duration == 0)
         )
+
+    @property
+    def connected(self) -> bool:
+        """Someone or something picked up: the call lasted longer than 0 s or, while its
+        duration is not known yet, ClawOps reported the answer. A call that ends after 0 s
+        did not connect, whatever came before (product.md S1)."""
+        if self.duration is not None:
+            return self.duration > 0
+        return self.answered_at is not None
+
+    @property
+    def answered_by_machine(self) -> bool:
+        """Answering-machine detection said a machine picked up (``machine``, and the
+        ``machine_*`` variants some detectors report)."""
+        return self.answered_by.startswith("machine")
+
+    @property
+    def person_answered(self) -> bool:
+        """A person took the call: it connected and no answering machine picked up."""
+        return self.connected and not self.answered_by_machine
 
     @property
     def customer_number(self) -> str:

@@ -1,13 +1,18 @@
-"""Korean phone numbers in one canonical form.
+"""Korean phone numbers in one canonical form, and the one rule for which numbers are real.
 
 ClawOps stores and sends domestic digits (``01012345678``) and accepts ``+82`` and the usual
 separators (contract §8). Everything in clawsite compares numbers in that domestic form;
-the value as received is kept beside it.
+the value as received is kept beside it. Whether a number can exist is Google's numbering
+plan (``phonenumbers``), not a digit count: ``0000000000`` and ``099…`` have the right
+length and are no one's number.
 """
 
 from __future__ import annotations
 
 import re
+
+import phonenumbers
+from django.utils.translation import gettext as _
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _DIGITS = re.compile(r"\d+")
@@ -32,13 +37,35 @@ def normalize_phone(raw: str) -> str:
 
 
 def is_korean_number(number: str) -> bool:
-    """Whether a normalised number is one ClawOps can call or text: 0 and 8–10 more digits
-    (010…, 02…, 070…), or an 8-digit representative number (1588-1234)."""
+    """Whether a normalised number is a Korean number ClawOps can call or text: a valid
+    number of the Korean numbering plan (mobile 010…, landline 02…/031…, 070…, 080…, or
+    a representative number such as 1588-1234)."""
     if not number.isdigit():
         return False
-    return (number.startswith("0") and 9 <= len(number) <= 11) or (
-        len(number) == 8 and number[0] == "1"
-    )
+    try:
+        parsed = phonenumbers.parse(number, "KR")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number_for_region(parsed, "KR")
+
+
+def korean_number(raw: str) -> str:
+    """The domestic form of a Korean phone number, or ValueError saying what is wrong (in
+    words for staff and shops). Every form, the CSV import and the order webhook use it."""
+    value = raw.strip()
+    if not value:
+        raise ValueError(_("The phone number is empty."))
+    number = normalize_phone(value)
+    if not number.isdigit():
+        raise ValueError(
+            _("'%(value)s' is not a Korean phone number (e.g. 010-1234-5678).") % {"value": value}
+        )
+    if not is_korean_number(number):
+        raise ValueError(
+            _("'%(value)s' is not a phone number that exists in Korea (e.g. 010-1234-5678).")
+            % {"value": value}
+        )
+    return number
 
 
 def format_phone(number: str) -> str:

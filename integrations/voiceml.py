@@ -1,32 +1,32 @@
-"""What every VoiceML endpoint shares: building the XML (contract §6, TwiML-compatible) and
-checking that the request comes from ClawOps, signed like any webhook."""
+"""What every VoiceML endpoint shares (contract §6, TwiML-compatible XML): the preamble —
+POST only, no CSRF token (ClawOps signs instead), the signature checked on the raw body
+before anything reads it — and the answer, a document rendered from
+templates/integrations/voiceml/."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from xml.etree import ElementTree as ET
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from calls.bounds import unstorable
 from calls.decoding import form_fields
 from calls.payloads import PayloadError
 from calls.verification import SignatureRejected, verify
+from integrations.texts import render_text
 
 logger = logging.getLogger(__name__)
 
 
-def document(build: Callable[[ET.Element], None]) -> bytes:
-    """A ``<Response>`` document; ``build`` adds its verbs."""
-    response = ET.Element("Response")
-    build(response)
-    return ET.tostring(response, encoding="utf-8", xml_declaration=True)
-
-
-def say(parent: ET.Element, text: str) -> None:
-    ET.SubElement(parent, "Say", language="ko-KR").text = text
+def render(template_name: str, context: dict[str, Any]) -> bytes:
+    """A VoiceML document from templates/integrations/voiceml/ (spoken in Korean)."""
+    return render_text(f"integrations/voiceml/{template_name}", context).encode("utf-8")
 
 
 def xml_response(xml: bytes) -> HttpResponse:
@@ -53,3 +53,26 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         if reason:
             return JsonResponse({"error": f"a field contains {reason}"}, status=400)
     return fields
+
+
+# A VoiceML view: (request, the verified form fields, the URL's arguments) -> the document,
+# or the error response when the fields do not allow one.
+VoiceMLView = Callable[..., bytes | HttpResponse]
+
+
+def endpoint(view: VoiceMLView) -> Callable[..., HttpResponse]:
+    """The preamble of every VoiceML endpoint, stated once: only POST, no CSRF token, the
+    signature checked (413/401 otherwise), the fields readable (400 otherwise); the view gets
+    the fields and returns the XML (or an error response of its own)."""
+
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        fields = verified_fields(request)
+        if isinstance(fields, HttpResponse):
+            return fields
+        document = view(request, fields, *args, **kwargs)
+        return document if isinstance(document, HttpResponse) else xml_response(document)
+
+    return answer

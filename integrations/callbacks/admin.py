@@ -17,8 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_time
+from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.models import Call
 from calls.phone import format_phone
 from calls.vocabulary import CallStatus
@@ -88,14 +90,15 @@ def _job_subject() -> Concat:
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(ReadOnlyAdmin):
+class CallbackRequestAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     """Requests start from a call (confirm_callback), never from the add page."""
 
     list_display = ("requested", "original_call", "number_display", "requested_by",
                     "job_state", "placed_call_link", "placed_call_status", "again")
     list_select_related = ("call", "placed_call", "requested_by")
-    search_fields = ("number", "call__call_id")
-    search_help_text = "전화번호(숫자만) 또는 원래 통화 ID"
+    number_search_fields = ("number",)
+    id_search_fields = ("call__call_id",)
+    search_help_text = _("Phone number (any format, or part of it) or the original call's ID")
     fields = ("requested", "original_call", "number_display", "requested_by", "job_state",
               "job_error", "placed_call_link", "placed_call_status")
     readonly_fields = fields
@@ -126,9 +129,7 @@ class CallbackRequestAdmin(ReadOnlyAdmin):
     def original_call(self, obj: CallbackRequest) -> str:
         return admin_link(obj.call, f"{obj.call.call_id} ({seoul_time(obj.call.started_at)})")
 
-    @admin.display(description="걸 번호", ordering="number")
-    def number_display(self, obj: CallbackRequest) -> str:
-        return format_phone(obj.number)
+    number_display = phone_column("number", _("Number to call"), ordering="number")
 
     @admin.display(description="작업 상태")
     def job_state(self, obj: CallbackRequest) -> str:

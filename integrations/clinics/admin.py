@@ -16,15 +16,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
-from calls.phone import format_phone, normalize_phone
+from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
+from calls.phone import format_phone
 from integrations import audit
 from integrations.clinics import csv_import, reminders
 from integrations.clinics.admin_list import (
@@ -47,14 +49,6 @@ NOT_YET = "-"
 MINUTES = "%Y-%m-%d %H:%M"
 
 
-def korean_phone_field(value: str) -> str:
-    """The same rule as the CSV import, as a form error."""
-    try:
-        return csv_import.korean_phone(value)
-    except ValueError as exc:
-        raise forms.ValidationError(str(exc)) from None
-
-
 # --- clinics -----------------------------------------------------------------------------
 
 
@@ -68,10 +62,10 @@ class ClinicForm(forms.ModelForm):
         }
 
     def clean_phone(self) -> str:
-        return korean_phone_field(self.cleaned_data["phone"])
+        return korean_number_value(self.cleaned_data["phone"])
 
     def clean_from_number(self) -> str:
-        return korean_phone_field(self.cleaned_data["from_number"])
+        return korean_number_value(self.cleaned_data["from_number"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -94,13 +88,8 @@ class ClinicAdmin(admin.ModelAdmin):
                     "escalation_delay_minutes", "quiet_hours", "quiet_hours_policy")
     search_fields = ("name",)
 
-    @admin.display(description="변경 문의 번호", ordering="phone")
-    def phone_display(self, clinic: Clinic) -> str:
-        return format_phone(clinic.phone)
-
-    @admin.display(description="발신 번호", ordering="from_number")
-    def from_display(self, clinic: Clinic) -> str:
-        return format_phone(clinic.from_number)
+    phone_display = phone_column("phone", _("Number for changes"), ordering="phone")
+    from_display = phone_column("from_number", _("Sending number"), ordering="from_number")
 
     @admin.display(description="조용한 시간")
     def quiet_hours(self, clinic: Clinic) -> str:
@@ -123,7 +112,7 @@ class AppointmentForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         self.phone_raw = self.cleaned_data["phone"]  # kept beside the normalised number
-        return korean_phone_field(self.phone_raw)
+        return korean_number_value(self.phone_raw)
 
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
@@ -134,14 +123,15 @@ class AppointmentForm(forms.ModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PageContextAdmin):
+class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
     form = AppointmentForm
     change_list_template = "admin/integrations/appointment/change_list.html"
     list_display = ("patient_name", "clinic", "starts", "phone_display", "status",
                     "sms_column", "call_column", "final_column")
     list_filter = (DayFilter, "clinic", "status")
     list_select_related = ("clinic", "reminder_message", "reminder_call")
-    search_fields = ("patient_name",)
+    number_search_fields = ("phone",)
+    text_search_fields = ("patient_name",)
     search_help_text = "환자 이름 또는 전화번호(형식 무관, 일부 숫자 가능)"
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
@@ -163,27 +153,13 @@ class AppointmentAdmin(PageContextAdmin):
             return ((None, {"fields": ("clinic", "patient_name", "phone", "starts_at")}),)
         return self.fieldsets
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        number = normalize_phone(term)
-        found = Q(patient_name__icontains=term)
-        if number.isdigit() and len(number) >= 3:
-            found |= Q(phone__contains=number)
-        return queryset.filter(found), False
-
     # --- columns
 
     @admin.display(description="예약 시각", ordering="starts_at")
     def starts(self, appointment: Appointment) -> str:
         return seoul_time(appointment.starts_at, MINUTES)
 
-    @admin.display(description="전화번호", ordering="phone")
-    def phone_display(self, appointment: Appointment) -> str:
-        return format_phone(appointment.phone)
+    phone_display = phone_column("phone", _("Phone number"), ordering="phone")
 
     @admin.display(description="안내 문자")
     def sms_column(self, appointment: Appointment) -> str:

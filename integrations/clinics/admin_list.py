@@ -115,8 +115,8 @@ def call_progress(appointment: Appointment) -> str:
     call = appointment.reminder_call
     if call is None:
         return "전화 걸음"
-    if call.answered_at is not None or (call.status == CallStatus.COMPLETED and call.duration):
-        return "응답 (자동응답기)" if call.answered_by == "machine" else "응답"
+    if call.connected:
+        return "응답 (자동응답기)" if call.answered_by_machine else "응답"
     if call.status == CallStatus.COMPLETED:
         return "부재 (응답 없음)"  # completed after 0 seconds
     if call.status in MISSED_CALL_STATUSES:

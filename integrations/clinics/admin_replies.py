@@ -6,12 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_time
-from calls.phone import format_phone, normalize_phone
-from integrations.clinics.admin import korean_phone_field
+from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
 from integrations.clinics.admin_list import excerpt
 from integrations.models import (
     AppointmentReply,
@@ -30,30 +29,22 @@ class OptOutForm(forms.ModelForm):
         fields = ("phone", "reason")
 
     def clean_phone(self) -> str:
-        return korean_phone_field(self.cleaned_data["phone"])
+        return korean_number_value(self.cleaned_data["phone"])
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(NumberSearchAdmin):
     """Numbers that asked for no reminders; deleting one lets reminders reach it again."""
 
     form = OptOutForm
     list_display = ("phone_display", "reason_excerpt", "created")
-    search_fields = ("phone",)
+    number_search_fields = ("phone",)
     search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
 
     def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
         return ("phone", "reason", "created") if obj else ()
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        return queryset.filter(phone__contains=number) if number else queryset, False
-
-    @admin.display(description="전화번호", ordering="phone")
-    def phone_display(self, opt_out: OptOut) -> str:
-        return format_phone(opt_out.phone)
+    phone_display = phone_column("phone", _("Phone number"), ordering="phone")
 
     @admin.display(description="받은 문자")
     def reason_excerpt(self, opt_out: OptOut) -> str:
@@ -65,30 +56,20 @@ class OptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppointmentReply)
-class AppointmentReplyAdmin(ReadOnlyAdmin):
+class AppointmentReplyAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_display = ("received", "from_display", "body_excerpt", "intent", "appointment_link")
     list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
     list_select_related = ("message", "appointment")
-    search_fields = ("message__from_number",)
+    number_search_fields = ("message__from_number",)
     search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
     fields = ("received", "from_display", "body", "intent", "appointment_link")
     readonly_fields = fields
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        if not number:
-            return queryset, False
-        return queryset.filter(message__from_number__contains=number), False
 
     @admin.display(description="받은 시각", ordering="created_at")
     def received(self, reply: AppointmentReply) -> str:
         return seoul_time(reply.message.created_at)
 
-    @admin.display(description="보낸 번호")
-    def from_display(self, reply: AppointmentReply) -> str:
-        return format_phone(reply.message.from_number)
+    from_display = phone_column("message__from_number", _("Sent from"))
 
     @admin.display(description="내용")
     def body_excerpt(self, reply: AppointmentReply) -> str:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from calls.phone import is_korean_number, normalize_phone
+from calls.phone import korean_number
 from integrations.clinics import reminders
 from integrations.models import Appointment, Clinic
 
@@ -110,22 +110,6 @@ class ImportReport:
 # --- single values -----------------------------------------------------------------------
 
 
-def korean_phone(raw: str) -> str:
-    """The domestic form of a Korean phone number, or ValueError saying what is wrong.
-
-    Used by the admin form too, so a number is accepted by the same rule everywhere.
-    """
-    value = raw.strip()
-    if not value:
-        raise ValueError("전화번호가 비어 있습니다.")
-    number = normalize_phone(value)
-    if not number.isdigit():
-        raise ValueError(f"'{value}'은(는) 한국 전화번호가 아닙니다 (예: 010-1234-5678).")
-    if not is_korean_number(number):
-        raise ValueError(f"'{value}'은(는) 자릿수가 맞지 않는 전화번호입니다 (예: 010-1234-5678).")
-    return number
-
-
 def _patient_name(value: str) -> str:
     if len(value) > NAME_MAX:
         raise ValueError(f"환자 이름이 너무 깁니다 ({NAME_MAX}자까지).")
@@ -210,7 +194,7 @@ def _check_row(
     errors: list[RowError] = []
     clinic = _parsed(number, values, "clinic", lambda value: find_clinic(value, clinics), errors)
     name = _parsed(number, values, "patient_name", _patient_name, errors)
-    phone = _parsed(number, values, "phone", korean_phone, errors)
+    phone = _parsed(number, values, "phone", korean_number, errors)
     starts_at = _parsed(number, values, "starts_at", parse_starts_at, errors)
     if starts_at is not None and starts_at <= now:
         errors.append(RowError(number, "starts_at",

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from calls import store
@@ -38,6 +37,7 @@ from integrations.models import (
     ReplyIntent,
 )
 from integrations.outbound import clawops
+from integrations.texts import render_text
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +134,12 @@ def _appointment(job: Job) -> Appointment | None:
 
 
 def sms_text(appointment: Appointment) -> str:
-    return render_to_string("integrations/reminder_sms.txt", {
+    return render_text("integrations/reminder_sms.txt", {
         "appointment": appointment,
         "clinic": appointment.clinic,
         "when": korean_datetime(appointment.starts_at),
         "clinic_phone": format_phone(appointment.clinic.phone),
-    }).strip()
+    })
 
 
 def send_reminder_sms(job: Job) -> Done | Skipped:

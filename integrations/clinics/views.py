@@ -1,7 +1,7 @@
 """``/voice/…``: the VoiceML ClawOps fetches during a reminder call, and the Gather action.
 
-Signed by ClawOps like every webhook and checked the same way (calls.verification), before
-the body is read. A request for an earlier cycle of a rescheduled appointment gets a
+Signed by ClawOps like every webhook and checked the same way (integrations.voiceml.endpoint),
+before the body is read. A request for an earlier cycle of a rescheduled appointment gets a
 neutral closing instead of the old time.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from calls.bounds import CALL_ID_SHAPE
 from integrations import voiceml
@@ -29,27 +27,23 @@ def _current(appointment_id: int, cycle: int) -> Appointment | None:
             .filter(pk=appointment_id, cycle=cycle).first())
 
 
-@csrf_exempt
-@require_POST
-def reminder_script(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
-    fields = voiceml.verified_fields(request)
-    if isinstance(fields, HttpResponse):
-        return fields
+@voiceml.endpoint
+def reminder_script(
+    request: HttpRequest, fields: dict[str, str], appointment_id: int, cycle: int
+) -> bytes:
     appointment = _current(appointment_id, cycle)
     if appointment is None:
-        return voiceml.xml_response(voice.closing("", None))
-    return voiceml.xml_response(voice.reminder_script(appointment))
+        return voice.closing("", None)
+    return voice.reminder_script(appointment)
 
 
-@csrf_exempt
-@require_POST
-def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> HttpResponse:
-    fields = voiceml.verified_fields(request)
-    if isinstance(fields, HttpResponse):
-        return fields
+@voiceml.endpoint
+def reminder_answer(
+    request: HttpRequest, fields: dict[str, str], appointment_id: int, cycle: int
+) -> bytes | HttpResponse:
     appointment = _current(appointment_id, cycle)
     if appointment is None:
-        return voiceml.xml_response(voice.closing("", None))
+        return voice.closing("", None)
     call_id = fields.get("CallId", "")
     if not CALL_ID_SHAPE.fullmatch(call_id):
         # The call is what makes a press count once: without it, nothing is applied.
@@ -57,4 +51,4 @@ def reminder_answer(request: HttpRequest, appointment_id: int, cycle: int) -> Ht
     digits = fields.get("Digits", "")[:MAX_DIGITS]
     applied = reminders.apply_key_press(appointment.pk, call_id, digits,
                                         note=f"전화에서 {digits or '(없음)'}번을 누름")
-    return voiceml.xml_response(voice.closing(voice.intent_of_digits(applied), appointment))
+    return voice.closing(voice.intent_of_digits(applied), appointment)

@@ -3,6 +3,8 @@ caller within MISSED_CALL_WINDOW_MINUTES), through the incoming-webhook URL."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -13,6 +15,7 @@ from integrations.jobs import ledger
 from integrations.jobs.outcomes import Done
 from integrations.models import Job
 from integrations.outbound import http
+from integrations.texts import render_text
 
 
 def send_missed_call_alert(job: Job) -> Done:
@@ -38,25 +41,13 @@ def admin_url(call: Call) -> str:
 
 
 def missed_call_message(call: Call, count: int) -> dict[str, object]:
-    """Block Kit: who called, when (Korean time), how often, and a link to the call."""
-    caller = escape_mrkdwn(format_phone(call.from_number)) or "발신번호 없음"
-    ours = escape_mrkdwn(format_phone(call.to_number))
-    when = korean_datetime(call.started_at)
-    repeat = f" · {count}회 연속" if count > 1 else ""
-    return {
-        "text": f"부재중 전화: {caller} ({when}){repeat} — 콜백 필요",
-        "blocks": [
-            {"type": "header",
-             "text": {"type": "plain_text", "text": "📞 부재중 전화 — 콜백 필요"}},
-            {"type": "section", "fields": [
-                {"type": "mrkdwn", "text": f"*발신 번호*\n{caller}"},
-                {"type": "mrkdwn", "text": f"*통화 시각*\n{when}"},
-                {"type": "mrkdwn", "text": f"*받은 번호*\n{ours}"},
-                {"type": "mrkdwn", "text": f"*부재중 횟수*\n{count}회"},
-            ]},
-            {"type": "actions", "elements": [
-                {"type": "button", "text": {"type": "plain_text", "text": "통화 기록 보기"},
-                 "url": admin_url(call)},
-            ]},
-        ],
-    }
+    """Block Kit: who called, when (Korean time), how often, and a link to the call
+    (templates/integrations/slack_missed_call.json)."""
+    return json.loads(render_text("integrations/slack_missed_call.json", {
+        # What callers send is text to Slack, never markup (escape_mrkdwn).
+        "caller": escape_mrkdwn(format_phone(call.from_number)),
+        "when": korean_datetime(call.started_at),
+        "called": escape_mrkdwn(format_phone(call.to_number)),
+        "count": count,
+        "url": admin_url(call),
+    }))

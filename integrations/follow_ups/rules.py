@@ -30,12 +30,8 @@ from integrations.jobs import kinds, ledger
 from integrations.models import Order
 
 
-def was_connected(call: Call) -> bool:
-    return call.answered_at is not None or bool(call.duration)
-
-
 def needs_follow_up(call: Call) -> bool:
-    return call.status in FINAL_CALL_STATUSES and was_connected(call) and not call.is_missed
+    return call.status in FINAL_CALL_STATUSES and call.connected and not call.is_missed
 
 
 def due_times(now: datetime) -> dict[str, datetime]:
@@ -69,9 +65,10 @@ def _sql_list(values) -> str:
 # The same rules over the merged call row ``c`` of the intake statement, for a new event
 # ``e``. Values are the project's own constants, not input. NULLs are spelled out: in SQL
 # "duration = 0" on an unknown duration is neither true nor false, in Python it is False.
+# The middle line is Call.connected (calls/models.py), the last one Call.is_missed.
 _FINAL = f"c.status IN ({_sql_list(FINAL_CALL_STATUSES)})"
 _CONNECTED_AND_FINISHED = f"""{_FINAL}
-          AND (c.answered_at IS NOT NULL OR c.duration > 0)
+          AND (c.duration > 0 OR (c.duration IS NULL AND c.answered_at IS NOT NULL))
           AND NOT (c.direction = '{Direction.INBOUND}'
                    AND (c.status IN ({_sql_list(MISSED_STATUSES)})
                         OR (c.status = '{CallStatus.COMPLETED}' AND c.duration IS NOT NULL

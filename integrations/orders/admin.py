@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import (
     PageContextAdmin,
@@ -26,9 +27,9 @@ from calls.admin_display import (
     seoul_field,
     seoul_time,
 )
+from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
-from calls.phone import format_phone, normalize_phone
 from integrations import audit, checks
 from integrations.callbacks.admin import state_label, status_label
 from integrations.formatting import won
@@ -44,11 +45,13 @@ def status_badge(status: str) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
+class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     list_display = ("received", "order_id", "customer_name", "phone", "amount",
                     "status_display", "call_count")
     list_filter = ("status", ("received_at", admin.DateFieldListFilter))
-    search_fields = ("order_id", "customer_name")
+    number_search_fields = ("customer_phone",)
+    id_search_fields = ("order_id",)
+    text_search_fields = ("customer_name",)
     search_help_text = "주문 번호, 고객 이름 또는 전화번호(형식 무관)"
     fields = ("order_id", "received", "status_display", "customer_name", "phone",
               "customer_phone_raw", "items_display", "amount", "body_display")
@@ -56,14 +59,6 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(call_total=Count("calls"))
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        number = normalize_phone(search_term)
-        if search_term.strip() and number.isdigit():
-            return queryset.filter(customer_phone=number), False
-        return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         # The same warnings `manage.py check` gives, for the two things orders need.
@@ -75,9 +70,7 @@ class OrderAdmin(PageContextAdmin, ReadOnlyAdmin):
 
     received = seoul_field("received_at", "접수 시각")
 
-    @admin.display(description="고객 번호", ordering="customer_phone")
-    def phone(self, order: Order) -> str:
-        return format_phone(order.customer_phone)
+    phone = phone_column("customer_phone", _("Customer number"), ordering="customer_phone")
 
     @admin.display(description="금액", ordering="total_price")
     def amount(self, order: Order) -> str:

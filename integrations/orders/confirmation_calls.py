@@ -152,10 +152,8 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
 
 
 def reached(call: Call) -> bool:
-    """A person took the call: it connected (completed, not after 0 s — product.md S1's
-    rule for a missed call, turned round) and no answering machine picked up."""
-    return (call.status == CallStatus.COMPLETED and call.duration != 0
-            and not call.answered_by.startswith("machine"))
+    """The order's customer was reached: the call completed and a person took it."""
+    return call.status == CallStatus.COMPLETED and call.person_answered
 
 
 def settle_after_call(job: Job) -> Done:

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_json
 from calls.intake import DATABASE_UNAVAILABLE
-from calls.phone import is_korean_number, normalize_phone
+from calls.phone import korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
 from integrations.orders import confirmation_calls
 
@@ -109,9 +109,10 @@ class OrderSerializer(serializers.Serializer):
     total_price = WonField()
 
     def validate_customer_phone(self, value: str) -> str:
-        if not is_korean_number(normalize_phone(value)):
-            raise serializers.ValidationError(
-                "국내 전화번호가 아닙니다. 예: 010-1234-5678, +82 10 1234 5678")
+        try:
+            korean_number(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
         return value
 
 

@@ -54,7 +54,8 @@ def test_it_plans_the_sms_and_the_call_when_an_appointment_is_added(admin_client
     assert sms.payload == {"appointment": appointment.pk, "cycle": 1}
 
 
-@pytest.mark.parametrize("phone", ["+1 415 555 0100", "010-1234", "없음"])
+@pytest.mark.parametrize("phone", ["+1 415 555 0100", "010-1234", "없음", "0000000000",
+                                   "099-1234-5678", "1234-5678"])
 def test_it_refuses_a_number_that_is_not_korean_with_a_form_error(admin_client, clinic,
                                                                   morning, phone):
     response = admin_client.post(ADD, add_form(clinic, phone=phone))

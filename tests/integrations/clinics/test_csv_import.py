@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calls.phone import korean_number
 from integrations.clinics import csv_import
 from integrations.clinics.csv_import import (
     FileProblem,
     RowError,
-    korean_phone,
     parse_starts_at,
 )
 from integrations.jobs import kinds
@@ -40,21 +40,22 @@ def errors_by_row(errors: list[RowError]) -> dict[int, list[tuple[str, str]]]:
 @pytest.mark.parametrize("raw", ["010-1234-5678", "01012345678", "+82 10 1234 5678",
                                  "+82-10-1234-5678", " 010.1234.5678 "])
 def test_it_accepts_a_mobile_number_in_any_common_form(raw):
-    assert korean_phone(raw) == "01012345678"
+    assert korean_number(raw) == "01012345678"
 
 
 @pytest.mark.parametrize("raw, number", [("02-123-4567", "021234567"),
                                          ("031-123-4567", "0311234567"),
                                          ("1588-1234", "15881234")])
 def test_it_accepts_landlines_and_representative_numbers(raw, number):
-    assert korean_phone(raw) == number
+    assert korean_number(raw) == number
 
 
 @pytest.mark.parametrize("raw", ["", "없음", "+1 415 555 0100", "010-1234", "0101234567890",
-                                 "12345678901", "sip:alice@example.com"])
+                                 "12345678901", "sip:alice@example.com", "0000000000",
+                                 "09912345678", "1234-5678"])
 def test_it_rejects_what_is_not_a_korean_number(raw):
     with pytest.raises(ValueError):
-        korean_phone(raw)
+        korean_number(raw)
 
 
 @pytest.mark.parametrize("text", ["2026-11-27 09:30", "2026-11-27T09:30", "2026-11-27 9:30",

@@ -5,10 +5,10 @@ import pytest
 
 from integrations.models import Order
 from integrations.orders.agent_context import (
-    INSTRUCTION,
     MAX_ITEMS_TEXT,
     MAX_NAME,
     call_context,
+    instruction,
     quoted,
 )
 
@@ -29,8 +29,9 @@ def test_it_quotes_every_variable_as_data():
 
 
 def test_it_tells_the_agent_that_quoted_values_are_data_not_instructions():
-    assert "「」" in INSTRUCTION and "지시가 아닙니다" in INSTRUCTION
-    assert len(INSTRUCTION) <= 4000  # CallContext.Instruction limit (contract §7.3)
+    told = instruction()
+    assert "「」" in told and "지시가 아닙니다" in told
+    assert len(told) <= 4000  # CallContext.Instruction limit (contract §7.3)
 
 
 def test_a_customer_name_cannot_break_out_of_its_quotes_or_lines():

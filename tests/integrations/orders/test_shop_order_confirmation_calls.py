@@ -101,7 +101,7 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
         "From": FROM,
         "AgentId": "agent_order",
         "CallContext": {
-            "Instruction": agent_context.INSTRUCTION,
+            "Instruction": agent_context.instruction(),
             "Variables": {
                 # Quoted as data (integrations/orders/agent_context.py).
                 "customerName": "「김민지」",
@@ -119,10 +119,10 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
 def test_its_instruction_follows_the_scenario_step_by_step():
     steps = ["인사", "감사", "items", "amount", "배송지 주소", "다시 읽어", "내일 오전에 발송",
              "통화를 마치"]
-    positions = [agent_context.INSTRUCTION.index(step) for step in steps]
+    positions = [agent_context.instruction().index(step) for step in steps]
     assert positions == sorted(positions)
     # CallContext.Instruction limit (contract §7.3)
-    assert len(agent_context.INSTRUCTION) <= 4000
+    assert len(agent_context.instruction()) <= 4000
 
 
 def test_it_records_the_placed_call_and_links_it_to_the_order(order, placed):

@@ -146,6 +146,10 @@ def test_it_refuses_bodies_over_256_kib_before_anything_else(client):
     (with_field(customer_phone="+1 415 555 0100"), "customer_phone"),
     (with_field(customer_phone="전화 없음"), "customer_phone"),
     (with_field(customer_phone="1234"), "customer_phone"),
+    # The right number of digits, but no one's number in Korea.
+    (with_field(customer_phone="0000000000"), "customer_phone"),
+    (with_field(customer_phone="099-1234-5678"), "customer_phone"),
+    (with_field(customer_phone="1234-5678"), "customer_phone"),
     (without("items"), "items"),
     (with_field(items=[]), "items"),
     (with_field(items="무선 이어폰"), "items"),
