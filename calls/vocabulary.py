@@ -43,6 +43,12 @@ CALL_STATUS_RANK: dict[str, int] = {
 }
 FINAL_CALL_STATUSES = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank >= 40)
 
+# Hang-up causes no second try can change: the number does not exist or refuses us
+# (contract §3, no-retry causes; recipient_blocked is ClawOps' do-not-call list).
+FINAL_HANGUP_CAUSES = frozenset(
+    {"invalid_number", "number_changed", "incompatible_destination", "recipient_blocked"}
+)
+
 # Product.md S1: an inbound call that ends unanswered.
 MISSED_STATUSES = frozenset(
     {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.CANCELED, CallStatus.REJECTED,

@@ -222,6 +222,8 @@ CLAWOPS_WEBHOOK_SECRETS = env_list("CLAWOPS_WEBHOOK_SECRET")
 CLAWOPS_PUBLIC_BASE_URL = env_url("CLAWOPS_PUBLIC_BASE_URL", "http://localhost:8000")
 CLAWOPS_FROM_NUMBER = env_str("CLAWOPS_FROM_NUMBER")
 CLAWOPS_ORDER_AGENT_ID = env_str("CLAWOPS_ORDER_AGENT_ID")
+# Answering-machine detection on order confirmation calls; needs ClawOps' AMD add-on.
+CLAWOPS_MACHINE_DETECTION = env_bool("CLAWOPS_MACHINE_DETECTION", False)
 
 # Largest webhook body accepted; anything bigger is answered 413 without being read.
 WEBHOOK_MAX_BODY_BYTES = 256 * 1024

@@ -27,7 +27,6 @@ from integrations.models import CallbackRequest, Job, JobState
 from integrations.outbound import clawops
 
 # What the status callbacks of a callback call report (contract §2.1).
-CALL_EVENTS = "initiated ringing answered completed"
 PERMISSION = "integrations.place_callback"
 
 
@@ -89,19 +88,16 @@ def place_callback_call(job: Job) -> Done | Skipped:
         return Skipped("콜백 요청이 삭제됨")
     if request.placed_call_id:
         return Skipped("이미 전화를 걸었음")
-    ledger.mark_sending(job)
+    # The job's claim keeps a second worker away; the call goes out outside any
+    # transaction (the door commits its "sending" mark first), then is linked.
+    placed = clawops.place_call(
+        job,
+        to=request.number,
+        from_=settings.CLAWOPS_FROM_NUMBER,
+        url=f"{settings.CLAWOPS_PUBLIC_BASE_URL}/voice/callbacks/{request.pk}/",
+    )
     with transaction.atomic():
         request = CallbackRequest.objects.select_for_update().get(pk=request.pk)
-        if request.placed_call_id:
-            return Skipped("이미 전화를 걸었음")
-        base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops.create_call(
-            to=request.number,
-            from_=settings.CLAWOPS_FROM_NUMBER,
-            url=f"{base}/voice/callbacks/{request.pk}/",
-            status_callback=f"{base}/webhooks/clawops/",
-            status_callback_event=CALL_EVENTS,
-        )
         request.placed_call_id = store.record_placed_call(
             placed.call_id, settings.CLAWOPS_FROM_NUMBER, request.number)
         request.save(update_fields=["placed_call"])

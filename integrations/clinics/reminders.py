@@ -42,7 +42,6 @@ from integrations.texts import render_text
 logger = logging.getLogger(__name__)
 
 # What the status callbacks of a reminder call report (contract §2.1).
-CALL_EVENTS = "initiated ringing answered completed"
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -150,9 +149,8 @@ def send_reminder_sms(job: Job) -> Done | Skipped:
     if reason:
         return Skipped(reason)
     body = sms_text(appointment)
-    ledger.mark_sending(job)
-    sent = clawops.send_message(to=appointment.phone, from_=appointment.clinic.from_number,
-                                    body=body)
+    sent = clawops.send_sms(job, to=appointment.phone, from_=appointment.clinic.from_number,
+                            body=body)
     message, _ = Message.objects.get_or_create(message_id=sent.message_id, defaults={
         "direction": "outbound", "type": sent.type or "", "status": sent.status or "queued",
         "from_number": normalize_phone(appointment.clinic.from_number),
@@ -170,7 +168,6 @@ def place_reminder_call(job: Job) -> Done | Skipped:
     reason = why_not_now(appointment, job, timezone.now())
     if reason:
         return Skipped(reason)
-    ledger.mark_sending(job)
     with transaction.atomic():
         # The row lock orders this last check against a confirmation being saved at this
         # moment: one that lands first is seen, and no call goes out (product.md S4, the
@@ -182,13 +179,12 @@ def place_reminder_call(job: Job) -> Done | Skipped:
         return Skipped(reason)
     # The lock is not held over the request: a reply arriving meanwhile is saved at once
     # instead of waiting on ClawOps (webhooks must answer within seconds).
-    base = settings.CLAWOPS_PUBLIC_BASE_URL
-    placed = clawops.create_call(
+    placed = clawops.place_call(
+        job,
         to=appointment.phone,
         from_=appointment.clinic.from_number,
-        url=f"{base}/voice/reminders/{appointment.pk}/{appointment.cycle}/",
-        status_callback=f"{base}/webhooks/clawops/",
-        status_callback_event=CALL_EVENTS,
+        url=(f"{settings.CLAWOPS_PUBLIC_BASE_URL}/voice/reminders/"
+             f"{appointment.pk}/{appointment.cycle}/"),
     )
     with transaction.atomic():
         call_pk = store.record_placed_call(placed.call_id, appointment.clinic.from_number,

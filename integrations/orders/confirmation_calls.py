@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from calls import store
 from calls.models import Call
-from calls.vocabulary import FINAL_CALL_STATUSES, CallStatus
+from calls.vocabulary import FINAL_CALL_STATUSES, FINAL_HANGUP_CAUSES, CallStatus
 from integrations.jobs import kinds, ledger
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 # The first call and one retry (product.md S2; the issue asks for exactly one more try).
 MAX_ATTEMPTS = 2
 # What the status callbacks of a confirmation call report (contract §2.1).
-CALL_EVENTS = "initiated ringing answered completed"
 
 # The agent's task for this one call (contract §7.3 CallContext.Instruction, ≤ 4000 chars).
 # It names the variables instead of holding their values, so it is the same text for every
@@ -114,30 +113,25 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
     reason = why_not(order, attempt)
     if reason:
         return Skipped(reason)
-    ledger.mark_sending(job)
+    # The call goes out outside any transaction (the door commits its "sending" mark
+    # first); the order's row lock, which on_call_ended also takes, orders the link
+    # against the outcome of an earlier call.
+    placed = clawops.place_call(
+        job,
+        to=order.customer_phone,
+        from_=settings.CLAWOPS_FROM_NUMBER,
+        agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
+        call_context=call_context(order),
+        **machine_detection(),
+    )
     with transaction.atomic():
-        # Under the order's row lock, which on_call_ended also takes: the outcome of an
-        # earlier call cannot land between the check and the link.
         order = Order.objects.select_for_update().get(pk=order.pk)
-        reason = why_not(order, attempt)
-        if reason:
-            return Skipped(reason)
-        base = settings.CLAWOPS_PUBLIC_BASE_URL
-        placed = clawops.create_call(
-            to=order.customer_phone,
-            from_=settings.CLAWOPS_FROM_NUMBER,
-            agent_id=settings.CLAWOPS_ORDER_AGENT_ID,
-            call_context=call_context(order),
-            status_callback=f"{base}/webhooks/clawops/",
-            status_callback_event=CALL_EVENTS,
-            # AnsweredBy tells an answering machine from the customer (contract §2.1).
-            machine_detection="Enable",
-        )
         call_pk = store.record_placed_call(placed.call_id, settings.CLAWOPS_FROM_NUMBER,
                                            order.customer_phone)
         order.calls.add(call_pk)
-        order.status = OrderStatus.CALLING
-        order.save(update_fields=["status"])
+        if order.status != OrderStatus.ANSWERED:  # a late answer to an earlier call counts
+            order.status = OrderStatus.CALLING
+            order.save(update_fields=["status"])
         Job.objects.filter(pk=job.pk).update(call_id=call_pk)
         # A call that ended at once may report its end while this transaction is open:
         # that event's statement cannot see the link yet, and this one cannot see the end.
@@ -146,6 +140,13 @@ def _place(job: Job, attempt: int) -> Done | Skipped:
         ledger.add(kinds.ORDER_SETTLE, f"{placed.call_id}:placed", call_id=call_pk,
                    due_at=timezone.now() + SETTLE_CHECK_AFTER)
     return Done({"call_id": placed.call_id, "attempt": attempt})
+
+
+def machine_detection() -> dict[str, str]:
+    """Answering-machine detection when CLAWOPS_MACHINE_DETECTION is on: AnsweredBy then
+    tells a machine from the customer (contract §2.1). It needs ClawOps' AMD add-on —
+    without it every such call is refused (422) — so it is off by default."""
+    return {"machine_detection": "Enable"} if settings.CLAWOPS_MACHINE_DETECTION else {}
 
 
 # --- the outcome -----------------------------------------------------------------------------
@@ -194,6 +195,8 @@ def settle(order: Order, call: Call) -> None:
         order.status = OrderStatus.ANSWERED
     elif attempt < len(placed):
         return  # a later attempt exists; that one decides
+    elif call.hangup_cause in FINAL_HANGUP_CAUSES:
+        order.status = OrderStatus.FAILED  # calling this number again cannot help
     elif attempt < MAX_ATTEMPTS:
         delay = timedelta(minutes=settings.ORDER_RETRY_DELAY_MINUTES)
         ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order.order_id, attempt + 1),

@@ -91,7 +91,8 @@ def test_the_call_is_placed_once_the_order_is_committed(
     assert Order.objects.get(order_id="B-1").status == OrderStatus.CALLING
 
 
-def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, placed):
+def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, placed, settings):
+    settings.CLAWOPS_MACHINE_DETECTION = True
     assert run(order, 1) == JobState.DONE
 
     request = placed.calls.last.request
@@ -114,6 +115,15 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
         "StatusCallbackEvent": "initiated ringing answered completed",
         "MachineDetection": "Enable",
     }
+
+
+def test_it_asks_for_no_machine_detection_unless_the_setting_says_so(order, placed):
+    # Without ClawOps' AMD add-on a call asking for it is refused (422): off by default.
+    assert run(order, 1) == JobState.DONE
+
+    sent = json.loads(placed.calls.last.request.content)
+    assert "MachineDetection" not in sent
+    assert sent["StatusCallbackEvent"] == "initiated ringing answered completed"
 
 
 def test_its_instruction_follows_the_scenario_step_by_step():
@@ -161,6 +171,18 @@ def test_a_call_that_does_not_reach_the_customer_is_tried_once_more_later(
     assert retry.payload == {"order": order.pk, "attempt": 2}
     wait = retry.next_attempt_at - timezone.now()
     assert timedelta(minutes=29) < wait <= timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("cause", ["invalid_number", "recipient_blocked"])
+def test_a_call_that_ends_on_a_cause_no_retry_can_change_fails_the_order(
+        client, order, placed, cause):
+    run(order, 1)
+    status(client, "CAorder1", "failed", HangupCause=cause)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FAILED
+    assert not Job.objects.filter(kind=kinds.ORDER_CONFIRMATION_CALL,
+                                  subject=confirmation_calls.subject("A-1024", 2)).exists()
 
 
 @pytest.mark.parametrize(("answered_by", "duration"), [("machine", "31"), ("human", "0")])
