@@ -29,10 +29,19 @@ def _test_database_dropped_cleanly(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not _test_database_was_created(connection):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def _test_database_was_created(connection) -> bool:
+    """pytest-django creates the test database only when a selected test uses it; a run of
+    database-free tests (tests/test_import_graph.py alone) has nothing to clean up, and its
+    connection still names the real database, which may not exist."""
+    name = connection.settings_dict["NAME"]
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME")
+    return name == test_name or str(name).startswith("test_")
