@@ -22,7 +22,7 @@ from collections.abc import Callable
 import segno
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.signals import user_login_failed
@@ -112,9 +112,11 @@ class ConfirmForm(forms.Form):
 @staff_member_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Set up the authenticator app: scan, enter the first code, done."""
+    # The admin's own context: its header, user links and theme, like every admin page.
+    page = {**admin.site.each_context(request), "title": _("Two-step login")}
     if confirmed_device(request.user) is not None:
         return render(request, "admin/two_factor_setup.html", {
-            "title": _("Two-step login"), "enabled": True,
+            **page, "enabled": True,
             "required": two_factor_required(request.user),
         })
     device, _created = TOTPDevice.objects.get_or_create(
@@ -132,7 +134,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                                   "enter the code shown now."))
     qr = segno.make(device.config_url, error="m")
     return render(request, "admin/two_factor_setup.html", {
-        "title": _("Two-step login"),
+        **page,
         "enabled": False,
         "required": two_factor_required(request.user),
         # Made here from the device's own URL: markup we wrote, not input.

@@ -136,6 +136,7 @@ def test_it_sends_a_superuser_to_set_up_the_authenticator_when_required(client, 
     assert setup.status_code == 200
     assert b"<svg" in setup.content
     assert "관리자 계정은 2단계 로그인을 써야 합니다" in setup.content.decode()  # Korean first
+    assert "clawsite 통화 관리" in setup.content.decode()  # an admin page like the others
     device = TOTPDevice.objects.get(user__username="root", confirmed=False)
 
     assert client.post("/admin/two-factor/", {"token": "000000"}).status_code == 200
