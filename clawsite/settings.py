@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_q",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -155,7 +157,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
@@ -206,6 +208,33 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# --- The booking-system API (/api/v1/, integrations/api/) --------------------------------
+
+# Requests one API key may make per minute; more are answered 429 with Retry-After.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "clawsite API",
+    "DESCRIPTION": (
+        "Appointments in, calls out: a clinic's booking system pushes appointments (each "
+        "gets its reminder SMS and call) and reads its calls. Every request sends "
+        "`Authorization: Bearer <key>` (`python manage.py create_api_key \"<clinic>\"`). "
+        "Errors are RFC 9457 problem details (`application/problem+json`), in English, or in "
+        "Korean with `Accept-Language: ko`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # JSON Schema 2020-12 inside: nullable fields are ["string", "null"], which any JSON
+    # Schema validator (and the property-based test) reads as written.
+    "OAS_VERSION": "3.1.0",
+    "PREPROCESSING_HOOKS": ["integrations.api.schema.only_published"],
 }
 
 # --- ClawOps ---------------------------------------------------------------------------

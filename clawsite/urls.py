@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from calls.views import ClawOpsWebhookView
 from clawsite import health, metrics
@@ -23,6 +23,7 @@ urlpatterns = [
     path("voice/callbacks/<int:pk>/", callback_views.callback_script, name="voice-callback"),
     path("voice/callbacks/<int:pk>/done/", callback_views.callback_done,
          name="voice-callback-done"),
+    path("api/", include("integrations.api.urls")),
     # Served first by clawsite.probes (any Host); named here so they can be reversed.
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),

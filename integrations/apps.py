@@ -10,6 +10,7 @@ class IntegrationsConfig(AppConfig):
 
         # Each workflow keeps its admin screens beside it; importing them registers them.
         # (The app has no admin.py for autodiscovery to find: this is the one list.)
+        from integrations.api import admin as api_admin  # noqa: F401
         from integrations.audit import admin as audit_admin  # noqa: F401
         from integrations.callbacks import admin as callbacks_admin  # noqa: F401
         from integrations.clinics import admin as clinics_admin  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from integrations.clinics import reminders
 from integrations.jobs import ledger
 from integrations.periodic import runs
 
@@ -14,7 +15,9 @@ def run_job(job_id: int) -> str:
 
 def sweep() -> dict[str, int]:
     started = timezone.now()
-    report = ledger.sweep()
+    # Planning first: a reminder planned late that is already due goes out in this sweep.
+    planned = reminders.plan_missing()
+    report = {**ledger.sweep(), "planned": planned}
     # The sweeper runs every minute on the worker: its last run is the worker's heartbeat.
     runs.finished(runs.SWEEPER, report, started)
     return report

@@ -1,10 +1,12 @@
 """S4: appointment reminders — an SMS before the appointment, then a call if the patient
 has not confirmed, and the patient's replies.
 
-Both steps are ledger jobs keyed by (appointment, cycle), planned when the appointment is
-saved; each checks the rules again when it is about to send (still scheduled, same cycle,
-not opted out, outside quiet hours, not too late), because hours pass between planning and
-sending. A reschedule starts a new cycle, so the old cycle's jobs find themselves outdated.
+Both steps are ledger jobs keyed by (appointment, cycle), planned by ``plan`` whichever way
+the appointment was created or moved (admin, CSV import, the API, ``reschedule``), and by the
+sweeper (``plan_missing``) for one that was saved without it. Each checks the rules again
+when it is about to send (still scheduled, same cycle, not opted out, outside quiet hours,
+not too late), because hours pass between planning and sending. A reschedule starts a new
+cycle, so the old cycle's jobs find themselves outdated.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from calls import store
@@ -64,6 +67,24 @@ def plan(appointment: Appointment) -> None:
     payload = {"appointment": appointment.pk, "cycle": appointment.cycle}
     ledger.add(kinds.REMINDER_SMS, subject(appointment), due_at=sms_at, payload=payload)
     ledger.add(kinds.REMINDER_CALL, subject(appointment), due_at=call_at, payload=payload)
+
+
+def plan_missing(now: datetime | None = None, *, batch: int = 500) -> int:
+    """Plan the current cycle of every scheduled, future appointment that has no jobs for
+    it — one saved by a path that did not call ``plan`` (a shell, a data import) — so that
+    nothing entered any way is left unreminded. Run by the sweeper; returns how many."""
+    now = now or timezone.now()
+    planned_subject = Concat(Value("appointment:"), Cast(OuterRef("pk"), CharField()),
+                             Value(":cycle:"), Cast(OuterRef("cycle"), CharField()))
+    has_jobs = Job.objects.filter(kind=kinds.REMINDER_SMS, subject=planned_subject)
+    unplanned = (Appointment.objects.select_related("clinic")
+                 .filter(status=AppointmentStatus.SCHEDULED, starts_at__gt=now)
+                 .filter(~Exists(has_jobs)).order_by("starts_at")[:batch])
+    count = 0
+    for appointment in unplanned:
+        plan(appointment)
+        count += 1
+    return count
 
 
 def reschedule(appointment: Appointment, starts_at: datetime) -> None:

@@ -3,6 +3,7 @@ audit, periodic, reconciliation). Django finds them here, as integrations.<Model
 the names, tables and permissions are those of the app, whatever module holds them."""
 
 from integrations.audit.models import AuditEntry
+from integrations.models.api_keys import ApiKey
 from integrations.models.callbacks import CallbackRequest
 from integrations.models.clinics import (
     Appointment,
@@ -21,6 +22,7 @@ from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredI
 
 __all__ = [
     "OPEN_STATES",
+    "ApiKey",
     "Appointment",
     "AppointmentReply",
     "AppointmentStatus",

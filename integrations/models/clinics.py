@@ -57,6 +57,9 @@ class Appointment(models.Model):
     # A reschedule starts a new reminder cycle: jobs are keyed by it, so each cycle
     # reminds once and an old cycle's jobs find themselves outdated.
     cycle = models.PositiveIntegerField("안내 회차", default=1)
+    # The booking system's own id, when the appointment came through the API: unique per
+    # clinic, so the same booking sent twice is one appointment.
+    external_id = models.CharField("예약 시스템 ID", max_length=64, null=True, blank=True)
     # The reminders of the current cycle, once sent.
     reminder_message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -74,6 +77,10 @@ class Appointment(models.Model):
         verbose_name = "예약"
         verbose_name_plural = "예약"
         ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "external_id"],
+                                    name="appointment_external_id_per_clinic"),
+        ]
 
     def __str__(self) -> str:
         try:

@@ -2,6 +2,8 @@
 
 Thin like the ClawOps view: size, signature on the raw bytes, then the fields, then one
 transaction (the order and its call job), then 202. The call itself is placed by a worker.
+Every error is an RFC 9457 problem (integrations/api/problems.py), in English or, with
+``Accept-Language: ko``, in Korean.
 """
 
 from __future__ import annotations
@@ -10,9 +12,18 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -22,6 +33,9 @@ from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_js
 from calls.intake import DATABASE_UNAVAILABLE
 from calls.phone import korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
+from integrations.api import problems, schema
+from integrations.api.serializers import COMMON_ERRORS, Text
+from integrations.models import Order
 from integrations.orders import confirmation_calls
 
 logger = logging.getLogger(__name__)
@@ -39,16 +53,24 @@ def body_refused_message() -> str:
 MAX_PRICE = 2_147_483_647
 
 
+@extend_schema_field({"oneOf": [
+    {"type": "string", "minLength": 1, "maxLength": 200},
+    {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "quantity": {"type": "integer", "minimum": 1}}},
+]})
 class ItemField(serializers.Field):
     """One ordered item: a name, or ``{"name": …, "quantity": n}`` (other keys ignored).
     Stored as ``{"name"}`` or ``{"name", "quantity"}`` so every item reads the same way."""
 
     default_error_messages = {
+        **COMMON_ERRORS,
         # Braces doubled: DRF formats these messages with str.format.
-        "invalid": '상품은 이름(문자열) 또는 {{"name": 이름, "quantity": 수량}} 객체여야 합니다.',
-        "no_name": "상품 이름(name)이 비어 있습니다.",
-        "bad_name": "상품 이름은 200자 이하의 글자여야 합니다.",
-        "quantity": "수량(quantity)은 1 이상의 정수여야 합니다.",
+        "invalid": gettext_lazy(
+            'An item is a name (a string) or an object {{"name": name, "quantity": n}}.'),
+        "no_name": gettext_lazy("The item's name is empty."),
+        "bad_name": gettext_lazy("An item's name is text of at most 200 characters."),
+        "quantity": gettext_lazy("The quantity must be a whole number of at least 1."),
     }
 
     def to_internal_value(self, data: object) -> dict[str, Any]:
@@ -78,14 +100,16 @@ class ItemField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_PRICE})
 class WonField(serializers.Field):
     """A whole, non-negative amount in won, sent as a JSON number: "12000" or 12000.5 would
     mean the shop's code is not sending what it thinks, so they are refused, not guessed."""
 
     default_error_messages = {
-        "invalid": "금액은 원 단위 정수(JSON 숫자)여야 합니다. 예: 12000",
-        "negative": "금액은 0 이상이어야 합니다.",
-        "too_large": f"금액은 {MAX_PRICE:,}원 이하여야 합니다.",
+        **COMMON_ERRORS,
+        "invalid": gettext_lazy("The amount must be whole won as a JSON number, e.g. 12000."),
+        "negative": gettext_lazy("The amount may not be negative."),
+        "too_large": gettext_lazy("The amount may be at most {max_price} won."),
     }
 
     def to_internal_value(self, data: object) -> int:
@@ -94,18 +118,31 @@ class WonField(serializers.Field):
         if data < 0:
             self.fail("negative")
         if data > MAX_PRICE:
-            self.fail("too_large")
+            self.fail("too_large", max_price=f"{MAX_PRICE:,}")
         return data
 
     def to_representation(self, value: int) -> int:
         return value
 
 
+class ItemList(serializers.ListField):
+    default_error_messages = {
+        **COMMON_ERRORS,
+        "not_a_list": gettext_lazy("Must be a list of items."),
+        "empty": gettext_lazy("Must name at least one item."),
+        "max_length": gettext_lazy("At most {max_length} items."),
+    }
+
+
 class OrderSerializer(serializers.Serializer):
-    order_id = serializers.CharField(max_length=64)
-    customer_name = serializers.CharField(max_length=100)
-    customer_phone = serializers.CharField(max_length=64)
-    items = serializers.ListField(child=ItemField(), allow_empty=False, max_length=MAX_ITEMS)
+    # Other fields are ignored, not refused: a shop's platform may send more than we read.
+    default_error_messages = {**COMMON_ERRORS,
+                              "invalid": gettext_lazy("The body must be a JSON object.")}
+
+    order_id = Text(max_length=64)
+    customer_name = Text(max_length=100)
+    customer_phone = Text(max_length=64, help_text="Any common Korean format.")
+    items = ItemList(child=ItemField(), allow_empty=False, max_length=MAX_ITEMS)
     total_price = WonField()
 
     def validate_customer_phone(self, value: str) -> str:
@@ -116,19 +153,52 @@ class OrderSerializer(serializers.Serializer):
         return value
 
 
+ACCEPTED = inline_serializer("OrderAccepted", {
+    "status": serializers.ChoiceField(choices=["call_initiated"]),
+    "duplicate": serializers.BooleanField(required=False),
+})
+
+
 class OrderWebhookView(APIView):
     """Signed by the shop, not logged in: no authentication classes, so no CSRF check."""
 
+    # The body is read raw (the signature covers its bytes); this says what it must be.
+    parser_classes = [JSONParser]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override(problems.language(request)):
+            return super().dispatch(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        return problems.response(problems.from_exception(exc,
+                                                         allowed_methods=self.allowed_methods))
+
+    @extend_schema(
+        tags=["shop orders"], summary="A shop's new order: a confirmation call follows",
+        request=OrderSerializer,
+        parameters=[OpenApiParameter(
+            SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
+            description="sha256=<hex HMAC-SHA256 of the raw body with ORDER_WEBHOOK_SECRET>")],
+        responses={202: ACCEPTED, **schema.problems(400, 401, 409, 413, 503, said={
+            400: "Invalid fields; `errors` names each. Nothing was stored.",
+            401: "The signature is missing or does not match. Nothing was stored.",
+            409: "This order_id was received before with other content; `errors` names what "
+                 "differs. The first one is kept.",
+            503: "ORDER_WEBHOOK_SECRET is not set, or the database is unreachable; retry.",
+        })},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         # Only the raw Django request is read until the signature holds
         # (encode/django-rest-framework#2774).
         http: HttpRequest = request._request
         secrets = settings.ORDER_WEBHOOK_SECRETS
         if not secrets:
-            return Response({"error": "order webhook is not configured"}, status=503)
+            raise problems.Problem(503, _("The order webhook is not configured "
+                                          "(ORDER_WEBHOOK_SECRET is not set); retry later."))
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        if _declared_length(http) > limit or len(http.body) > limit:
-            return Response({"error": f"body is larger than {limit} bytes"}, status=413)
+        if problems.declared_length(http) > limit or len(http.body) > limit:
+            raise problems.too_large(limit)
         body = http.body
 
         signature = http.headers.get(SIGNATURE_HEADER)
@@ -137,42 +207,53 @@ class OrderWebhookView(APIView):
             logger.warning("rejected order webhook: %s (headers: %s)",
                            "missing signature" if signature is None else "wrong signature",
                            sorted(http.headers))
-            error = (f"missing signature: send {SIGNATURE_HEADER}" if signature is None
-                     else "signature does not match")
-            return Response({"error": error}, status=401)
+            raise problems.Problem(401, _("The %(header)s header is missing; nothing was "
+                                          "stored.") % {"header": SIGNATURE_HEADER}
+                                   if signature is None else
+                                   _("The signature does not match the body; nothing was "
+                                     "stored."))
 
         try:
             data = load_json(body)
         except BoundsError as exc:
             if exc.field in OrderSerializer().fields:
                 # A NUL or lone surrogate inside a field the shop can fix: name that field.
-                message = _("This field contains a NUL character or an unpaired surrogate.")
-                return Response({"errors": {exc.field: [message]}}, status=400)
-            return Response({"errors": {"body": [body_refused_message()]}}, status=400)
+                raise problems.invalid({exc.field: [
+                    _("This field contains a NUL character or an unpaired surrogate.")]}) from None
+            raise problems.invalid({problems.BODY_FIELD: [body_refused_message()]}) from None
         serializer = OrderSerializer(data=data)
         if not serializer.is_valid():
-            return Response({"errors": flat_errors(serializer.errors)}, status=400)
+            raise problems.invalid(flat_errors(serializer.errors))
         fields = serializer.validated_data
+        received = {
+            "customer_name": fields["customer_name"],
+            "customer_phone": normalize_phone(fields["customer_phone"]),
+            "items": fields["items"],
+            "total_price": fields["total_price"],
+        }
 
         try:
             order, created = confirmation_calls.receive(
-                order_id=fields["order_id"].strip(),
-                customer_name=fields["customer_name"].strip(),
-                customer_phone=normalize_phone(fields["customer_phone"]),
-                customer_phone_raw=fields["customer_phone"],
-                items=fields["items"],
-                total_price=fields["total_price"],
-                raw_body=body,
-            )
+                order_id=fields["order_id"], customer_phone_raw=fields["customer_phone"],
+                raw_body=body, **received)
         except DATABASE_UNAVAILABLE:
             logger.exception("database unavailable; order webhook not acknowledged")
-            return Response({"error": "database unavailable, retry later"}, status=503)
+            raise problems.Problem(503, _("The database is unavailable; retry later.")
+                                   ) from None
         if not created:
-            if bytes(order.raw_body) != body:
-                logger.warning("order %s sent again with a different body; the first one is "
-                               "kept", order.order_id)
+            differences = differing_fields(order, received)
+            if differences:
+                # The first one is kept: its call may be under way already.
+                raise problems.Problem(409, _("An order with this order_id was received with "
+                                              "other content; the first one is kept."),
+                                       errors=differences)
             return Response({"status": "call_initiated", "duplicate": True}, status=202)
         return Response({"status": "call_initiated"}, status=202)
+
+
+def differing_fields(order: Order, received: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: [_("Differs from the order received first.")]
+            for name, value in received.items() if getattr(order, name) != value}
 
 
 def flat_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
@@ -188,9 +269,3 @@ def flat_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
             flat[name] = [str(message) for message in value]
     return flat
 
-
-def _declared_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0

@@ -13,6 +13,7 @@ from integrations.models import Job, JobState, Order, OrderStatus
 from integrations.orders import confirmation_calls
 from tests.clawops_api import API, call_created
 from tests.helpers import post_in_parallel
+from tests.integrations.api.api_client import assert_problem
 
 pytestmark = pytest.mark.django_db
 PATH = "/webhooks/orders/"
@@ -101,8 +102,7 @@ def test_it_accepts_every_configured_secret(client):
 def test_it_rejects_a_missing_or_wrong_signature_and_stores_nothing(client, signature):
     response = post_order(client, signature=signature, sign=signature is not None)
 
-    assert response.status_code == 401
-    assert "error" in response.json()
+    assert_problem(response, 401)
     assert_nothing_stored()
 
 
@@ -122,8 +122,7 @@ def test_it_answers_503_when_no_secret_is_configured(client, settings):
 
     response = post_order(client)
 
-    assert response.status_code == 503
-    assert response.json() == {"error": "order webhook is not configured"}
+    assert "ORDER_WEBHOOK_SECRET" in assert_problem(response, 503)["detail"]
     assert_nothing_stored()
 
 
@@ -132,7 +131,7 @@ def test_it_refuses_bodies_over_256_kib_before_anything_else(client):
     body = json.dumps(big, ensure_ascii=False).encode()
     assert len(body) > 256 * 1024
 
-    assert post_order(client, body).status_code == 413
+    assert_problem(post_order(client, body), 413)
     assert_nothing_stored()
 
 
@@ -171,8 +170,7 @@ def test_it_refuses_bodies_over_256_kib_before_anything_else(client):
 def test_it_answers_400_with_the_field_that_is_wrong(client, payload, field):
     response = post_order(client, payload)
 
-    assert response.status_code == 400
-    errors = response.json()["errors"]
+    errors = assert_problem(response, 400)["errors"]
     assert list(errors) == [field]
     assert errors[field] and all(isinstance(message, str) for message in errors[field])
     assert_nothing_stored()
@@ -204,14 +202,37 @@ def test_it_accepts_korean_numbers_in_any_common_format(client, phone):
 
 def test_it_stores_a_resent_order_once_and_places_no_second_call(client):
     first = post_order(client)
-    again = post_order(client)
-    changed = post_order(client, with_field(total_price=99000))
+    # The same order in another spelling: keys reordered, the number in another format.
+    again = post_order(client, {**dict(reversed(ORDER.items())),
+                                "customer_phone": "+82 10 5555 1234"})
 
-    assert first.status_code == again.status_code == changed.status_code == 202
+    assert first.status_code == again.status_code == 202
     assert again.json() == {"status": "call_initiated", "duplicate": True}
-    assert changed.json()["duplicate"] is True
-    assert Order.objects.get().total_price == 12000  # the first one is kept
+    assert Order.objects.count() == 1
     assert Job.objects.count() == 1
+
+
+def test_a_resent_order_id_with_other_content_answers_409_and_keeps_the_first(client):
+    post_order(client)
+    kept = list(Order.objects.values())
+
+    response = post_order(client, with_field(total_price=99000, customer_name="김민수"))
+
+    problem = assert_problem(response, 409)
+    assert set(problem["errors"]) == {"total_price", "customer_name"}
+    assert list(Order.objects.values()) == kept
+    assert Job.objects.count() == 1
+
+
+def test_order_problems_are_korean_when_asked_for(client):
+    body = json.dumps(with_field(total_price=-1)).encode()
+    response = client.post(PATH, data=body, content_type="application/json", headers={
+        "X-Order-Signature": clawops_signature(body, SECRET), "Accept-Language": "ko"})
+
+    problem = assert_problem(response, 400)
+    assert problem["title"] == "잘못된 요청"
+    assert problem["errors"] == {"total_price": ["금액은 0 이상이어야 합니다."]}
+    assert_nothing_stored()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
@@ -236,8 +257,7 @@ def test_it_answers_503_when_the_database_is_unreachable(client, monkeypatch):
 
     response = post_order(client)
 
-    assert response.status_code == 503
-    assert "retry" in response.json()["error"]
+    assert "retry" in assert_problem(response, 503)["detail"]
 
 
 def test_it_needs_no_login_and_no_csrf_token():
@@ -246,5 +266,5 @@ def test_it_needs_no_login_and_no_csrf_token():
 
 
 def test_it_only_accepts_post(client):
-    assert client.get(PATH).status_code == 405
+    assert_problem(client.get(PATH), 405)
     assert_nothing_stored()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_operations'),
+        ('integrations', '0004_api_keys_and_external_ids'),
     ]
 
     operations = [
