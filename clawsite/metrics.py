@@ -5,8 +5,9 @@ of its own. That is what makes the figures right across gunicorn processes (and 
 worker machines): whichever process answers the scrape reads the same rows, a restart
 loses nothing, and nothing is added to the webhook's hot path. The counters are counts of
 rows that are never deleted (deliveries keep their row when their body is purged;
-recoveries are kept), so they only go up, as Prometheus counters must. The price is a few
-indexed aggregate queries per scrape, measured in the README's operators' section.
+recoveries are kept), so they only go up, as Prometheus counters must. A scrape reads only
+indexed slices: the deliveries since the last tally (integrations/periodic/tallies.py), the
+jobs in the states an operator watches, the due jobs; bench/metrics_scrape.py measures it.
 """
 
 from __future__ import annotations
@@ -23,30 +24,35 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from clawsite import health
 
+# The job states an operator watches; done and skipped jobs only pile up, and counting them
+# would read the whole ledger at every scrape (the job_due index serves these).
+WATCHED_JOB_STATES = ("pending", "running", "failed", "unknown")
+
 
 class DatabaseCollector:
     """The figures an operator alerts on, computed from the database at scrape time."""
 
     def collect(self) -> Iterator[Metric]:
-        from calls.models import WebhookDelivery
         from integrations.models import FailedClawOpsDelivery, Job, RecoveredItem
         from integrations.periodic.runs import last_finished
+        from integrations.periodic.tallies import delivery_totals
 
         now = timezone.now()
 
         deliveries = CounterMetricFamily(
             "clawsite_webhook_deliveries", "ClawOps webhook deliveries accepted, by outcome.",
             labels=["outcome"])
-        counts = dict(WebhookDelivery.objects.order_by().values_list("outcome")
-                      .annotate(n=Count("id")).values_list("outcome", "n"))
-        for outcome in WebhookDelivery._meta.get_field("outcome").choices:
-            deliveries.add_metric([outcome[0]], counts.get(outcome[0], 0))
+        for outcome, count in sorted(delivery_totals().items()):
+            deliveries.add_metric([outcome], count)
         yield deliveries
 
-        jobs = GaugeMetricFamily("clawsite_jobs", "Jobs in the ledger, by kind and state.",
-                                 labels=["kind", "state"])
-        for kind, state, n in (Job.objects.order_by().values_list("kind", "state")
-                               .annotate(n=Count("id")).values_list("kind", "state", "n")):
+        jobs = GaugeMetricFamily(
+            "clawsite_jobs",
+            "Jobs waiting, running, failed or in doubt (결과 확인 필요), by kind and state.",
+            labels=["kind", "state"])
+        watched = Job.objects.filter(state__in=WATCHED_JOB_STATES).order_by()
+        for kind, state, n in (watched.values_list("kind", "state").annotate(n=Count("id"))
+                               .values_list("kind", "state", "n")):
             jobs.add_metric([kind, state], n)
         yield jobs
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from integrations.clinics import reminders
 from integrations.jobs import ledger
-from integrations.periodic import runs
+from integrations.periodic import runs, tallies
 
 
 def run_job(job_id: int) -> str:
@@ -18,6 +18,7 @@ def sweep() -> dict[str, int]:
     # Planning first: a reminder planned late that is already due goes out in this sweep.
     planned = reminders.plan_missing()
     report = {**ledger.sweep(), "planned": planned}
+    tallies.advance()  # keeps /metrics' deliveries counter cheap
     # The sweeper runs every minute on the worker: its last run is the worker's heartbeat.
     runs.finished(runs.SWEEPER, report, started)
     return report

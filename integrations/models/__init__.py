@@ -17,7 +17,7 @@ from integrations.models.clinics import (
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState
 from integrations.models.orders import Order, OrderStatus
-from integrations.periodic.models import PeriodicRun
+from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "AuditEntry",
     "CallbackRequest",
     "Clinic",
+    "DeliveryTally",
     "FailedClawOpsDelivery",
     "Job",
     "JobState",

@@ -143,3 +143,21 @@ def test_the_front_desk_cannot_read_the_trail(db):
     assert desk_client.get(AUDIT).status_code == 403
     assert manager_client.get(AUDIT).status_code == 200
     assert not Permission.objects.filter(user=desk, codename="view_auditentry").exists()
+
+
+def test_viewing_what_was_said_on_an_orders_page_is_recorded(admin_client, client):
+    from integrations.models import Order
+
+    post_form(client, {"CallId": "CAorder1", "CallStatus": "completed", "Direction": "outbound",
+                       "From": "07052351234", "To": "01055551234", "CallDuration": "95"})
+    call = Call.objects.get(call_id="CAorder1")
+    order = Order.objects.create(order_id="A-1", customer_name="김민지",
+                                 customer_phone="01055551234", items=["이어폰"],
+                                 total_price=12000, raw_body=b"{}")
+    order.calls.add(call)
+    Summary.objects.create(call=call, status="completed", result_json={"coreSummary": "확인"})
+
+    page = admin_client.get(reverse("admin:integrations_order_change", args=[order.pk]))
+
+    assert page.status_code == 200 and "확인" in page.content.decode()
+    assert entries() == [("admin", "view_transcript", f"calls.Call #{call.pk}")]

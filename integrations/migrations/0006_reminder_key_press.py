@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_api_keys_and_external_ids'),
+        ('integrations', '0005_delivery_tally'),
     ]
 
     operations = [
