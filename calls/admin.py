@@ -25,9 +25,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from calls import delivery_preview, intake
+from calls import delivery_preview, intake, labels
 from calls.admin_display import (
     PageContextAdmin,
     ReadOnlyAdmin,
@@ -48,6 +49,7 @@ from calls.models import (
     Outcome,
     Scheme,
     WebhookDelivery,
+    answered_call_q,
     missed_call_q,
 )
 from calls.phone import format_phone
@@ -57,17 +59,19 @@ from calls.vocabulary import Direction
 
 
 class MissedFilter(admin.SimpleListFilter):
-    title = "부재중"
+    title = _("Missed")
     parameter_name = "missed"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("yes", "부재중"), ("no", "부재중 아님")]
+        return [("yes", _("Missed")), ("no", _("Not missed")), ("answered", _("Answered"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
             return queryset.filter(missed_call_q())
         if self.value() == "no":
             return queryset.exclude(missed_call_q())
+        if self.value() == "answered":
+            return queryset.filter(answered_call_q())
         return queryset
 
 
@@ -91,50 +95,62 @@ class CallAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     )
     number_search_fields = ("from_number", "to_number")
     id_search_fields = ("call_id",)
-    search_help_text = (
-        "전화번호(010-1234-5678, +82 10 1234 5678, 01012345678, 일부 숫자) 또는 통화 ID"
+    search_help_text = _(
+        "Phone number (010-1234-5678, +82 10 1234 5678, 01012345678, or some of its digits) "
+        "or call ID"
     )
+    # The call page leads with who, when and what was said (templates/admin/calls/call/
+    # change_form.html); the call's own fields are the technical details, folded away.
     fieldsets = (
-        (None, {"fields": (
+        (_("Technical details"), {"classes": ("collapse",), "fields": (
             "call_id", "direction", "customer", "our_number", "status", "missed",
-            "duration_display", "answered_by_display", "hangup_cause", "hangup_source",
-            "sip_response_code", "recording_url", "from_raw", "to_raw",
+            "duration_display", "answered_by_display", "hangup_cause_display",
+            "hangup_source_display", "sip_response_code", "recording_url", "from_raw", "to_raw",
         )}),
-        ("시각 (한국 시간)", {"fields": (
+        (_("Times (Korean time)"), {"classes": ("collapse",), "fields": (
             "started", "initiated", "ringing", "answered", "ended",
         )}),
     )
     readonly_fields = (
         "customer", "our_number", "missed", "duration_display", "answered_by_display",
+        "hangup_cause_display", "hangup_source_display",
         "started", "initiated", "ringing", "answered", "ended",
     )
 
-    started = seoul_field("started_at", "시작", "%Y-%m-%d %H:%M")
-    initiated = seoul_field("initiated_at", "발신 시작")
-    ringing = seoul_field("ringing_at", "벨 울림")
-    answered = seoul_field("answered_at", "응답")
-    ended = seoul_field("ended_at", "종료")
+    started = seoul_field("started_at", _("Started"))
+    initiated = seoul_field("initiated_at", _("Initiated"))
+    ringing = seoul_field("ringing_at", _("Ringing"))
+    answered = seoul_field("answered_at", _("Answered"))
+    ended = seoul_field("ended_at", _("Ended"))
 
     customer = phone_column("customer_number", _("Customer number"))
 
-    @admin.display(description="우리 번호")
+    @admin.display(description=_("Our number"))
     def our_number(self, call: Call) -> str:
         ours = call.from_number if call.direction == Direction.OUTBOUND else call.to_number
         return format_phone(ours) or "-"
 
-    @admin.display(description="부재중")
+    @admin.display(description=_("Missed"))
     def missed(self, call: Call) -> str:
         if not call.is_missed:
             return ""
-        return alert("부재중")
+        return alert(_("Missed"))
 
-    @admin.display(description="통화 시간", ordering="duration")
+    @admin.display(description=_("Duration"), ordering="duration")
     def duration_display(self, call: Call) -> str:
         return duration_text(call.duration)
 
-    @admin.display(description="응답 주체", ordering="answered_by")
+    @admin.display(description=_("Answered by"), ordering="answered_by")
     def answered_by_display(self, call: Call) -> str:
         return answered_by_text(call.answered_by)
+
+    @admin.display(description=_("Hang-up cause"))
+    def hangup_cause_display(self, call: Call) -> str:
+        return labels.hangup_cause_text(call.hangup_cause)
+
+    @admin.display(description=_("Hung up by"))
+    def hangup_source_display(self, call: Call) -> str:
+        return labels.hangup_source_text(call.hangup_source)
 
     def page_context(self, call: Call) -> dict[str, Any]:
         return call_page_context(call)
@@ -156,7 +172,7 @@ class MessageEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    occurred = seoul_field("occurred_at", "발생 시각")
+    occurred = seoul_field("occurred_at", _("Occurred at"))
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -169,18 +185,20 @@ class MessageAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_filter = ("direction", "status", "type", ("created_at", admin.DateFieldListFilter))
     number_search_fields = ("from_number", "to_number")
     id_search_fields = ("message_id",)
-    search_help_text = "전화번호(형식 무관, 일부 숫자 가능) 또는 메시지 ID"
+    text_search_fields = ("body",)
+    search_help_text = _("Phone number (any format, or some of its digits), message ID or "
+                         "words of the text")
     fields = ("message_id", "direction", "type", "status", "from_display", "to_display",
               "created", "subject", "body", "media_urls", "from_raw", "to_raw", "account_id")
     readonly_fields = ("from_display", "to_display", "created")
     inlines = (MessageEventInline,)
 
-    created = seoul_field("created_at", "시각", "%Y-%m-%d %H:%M")
+    created = seoul_field("created_at", _("Time"))
 
     from_display = phone_column("from_number", _("Sender number"), ordering="from_number")
     to_display = phone_column("to_number", _("Recipient number"), ordering="to_number")
 
-    @admin.display(description="내용")
+    @admin.display(description=_("Text"))
     def body_excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(40)
 
@@ -197,7 +215,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     # One join instead of a query per row for the call column.
     list_select_related = ("call",)
     search_fields = ("=call__call_id", "=message__message_id")
-    search_help_text = "통화 ID 또는 메시지 ID"
+    search_help_text = _("Call ID or message ID")
     fields = ("received", "scheme", "kind", "outcome_display", "error_display", "call_link",
               "message_link", "replayed", "url", "content_type", "headers_display",
               "fields_display", "body_display")
@@ -210,42 +228,42 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         changelist.result_list = changelist.result_list.defer("body")
         return changelist
 
-    received = seoul_field("received_at", "수신 시각")
-    replayed = seoul_field("replayed_at", "재처리 시각")
+    received = seoul_field("received_at", _("Received at"))
+    replayed = seoul_field("replayed_at", _("Replayed at"))
 
-    @admin.display(description="처리 결과", ordering="outcome")
+    @admin.display(description=_("Outcome"), ordering="outcome")
     def outcome_display(self, delivery: WebhookDelivery) -> str:
         return outcome_badge(delivery.outcome)
 
-    @admin.display(description="통화")
+    @admin.display(description=_("Call"))
     def call_link(self, delivery: WebhookDelivery) -> str:
         return admin_link(delivery.call, delivery.call.call_id if delivery.call else None)
 
-    @admin.display(description="문자")
+    @admin.display(description=_("Text message"))
     def message_link(self, delivery: WebhookDelivery) -> str:
         return admin_link(delivery.message)
 
-    @admin.display(description="오류")
+    @admin.display(description=_("Error"))
     def error_excerpt(self, delivery: WebhookDelivery) -> str:
         # The last line of a traceback says what went wrong; the rest is on the page.
         lines = delivery.error.strip().splitlines()
         return Truncator(lines[-1]).chars(100) if lines else ""
 
-    @admin.display(description="오류")
+    @admin.display(description=_("Error"))
     def error_display(self, delivery: WebhookDelivery) -> str:
         return preformatted(delivery.error) if delivery.error else "-"
 
-    @admin.display(description="헤더")
+    @admin.display(description=_("Headers"))
     def headers_display(self, delivery: WebhookDelivery) -> str:
         return preformatted(json.dumps(delivery.headers, ensure_ascii=False, indent=2))
 
-    @admin.display(description="본문 (해석)")
+    @admin.display(description=_("Body (read)"))
     def fields_display(self, delivery: WebhookDelivery) -> str:
         """The body as fields: form bodies are percent-encoded, unreadable in Korean."""
         return preformatted(delivery_preview.fields_text(
             bytes(delivery.body), is_form=delivery.scheme == Scheme.X_SIGNATURE))
 
-    @admin.display(description="본문 (원문)")
+    @admin.display(description=_("Body (raw)"))
     def body_display(self, delivery: WebhookDelivery) -> str:
         return delivery_preview.body_preview(delivery)
 
@@ -260,7 +278,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         return delivery_preview.body_download(get_object_or_404(WebhookDelivery, pk=pk))
 
-    @admin.action(description="선택한 웹훅 재처리", permissions=["replay"])
+    @admin.action(description=_("Replay selected deliveries"), permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         # Oldest first, as they arrived (the merge is order-proof; the log reads better).
         outcomes: Counter[str] = Counter()
@@ -268,10 +286,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             outcomes[intake.replay(delivery)] += 1
             intake.record_audit(request.user, "replay", delivery)
         counts = ", ".join(
-            f"{outcome.label} {outcomes[outcome]}건" for outcome in Outcome if outcomes[outcome]
+            gettext("%(outcome)s %(count)d")
+            % {"outcome": outcome.label, "count": outcomes[outcome]}
+            for outcome in Outcome if outcomes[outcome]
         )
         level = messages.WARNING if outcomes[Outcome.FAILED] else messages.SUCCESS
-        self.message_user(request, f"{outcomes.total()}건 재처리: {counts}", level)
+        self.message_user(request, gettext("%(total)d replayed: %(counts)s")
+                          % {"total": outcomes.total(), "counts": counts}, level)
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         # Replaying writes to the call log: viewing deliveries is not enough.

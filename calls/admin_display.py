@@ -18,14 +18,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from calls import labels
 from calls.models import Outcome
 
-NONE_YET = "아직 없음"
-ANSWERED_BY_LABELS = {"human": "사람", "machine": "자동응답기", "unknown": "알 수 없음"}
+NONE_YET = _("Nothing yet")
+# The one way a date and time is written, in both languages (clawsite/formats/ says the same
+# to Django's own fields); a time of day alone is TIME_OF_DAY.
+DATE_TIME = "%Y-%m-%d %H:%M"
+TIME_OF_DAY = "%H:%M:%S"
 
 
-def seoul_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+def seoul_time(value: datetime | None, fmt: str = DATE_TIME) -> str:
     """Stored in UTC, read in Korean time (settings.TIME_ZONE is Asia/Seoul).
 
     A moment so near the end of the calendar that Korean time would overflow it (a row
@@ -39,7 +45,7 @@ def seoul_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
         return f"{value.strftime(fmt)} UTC"
 
 
-def seoul_field(field: str, label: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> Callable[..., str]:
+def seoul_field(field: str, label: str, fmt: str = DATE_TIME) -> Callable[..., str]:
     """An admin column or read-only field showing a datetime field in Korean time."""
 
     @admin.display(description=label, ordering=field)
@@ -53,11 +59,13 @@ def duration_text(seconds: int | None) -> str:
     if seconds is None:
         return "-"
     minutes, rest = divmod(seconds, 60)
-    return f"{minutes}분 {rest}초" if minutes else f"{rest}초"
+    if minutes:
+        return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": rest}
+    return gettext("%(seconds)s s") % {"seconds": rest}
 
 
 def answered_by_text(answered_by: str) -> str:
-    return ANSWERED_BY_LABELS.get(answered_by, answered_by) or "-"
+    return labels.answered_by_text(answered_by)
 
 
 def admin_link(obj: Model | None, text: str | None = None) -> str:

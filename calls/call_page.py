@@ -1,8 +1,11 @@
-"""What a call's admin page shows below the call's own fields.
+"""What a call's admin page shows, in the order people ask: who, when, answered or missed
+and the summary; then the conversation by speaker and the recording; then what to do; the
+technical fields last, folded away.
 
-templates/admin/calls/call/change_form.html shows all of call_page_context: what happened
-when, what was said, what the customer texted, and the raw deliveries. The order page
-(integrations.orders.admin) shows only what was said on the call that reached the customer:
+templates/admin/calls/call/change_form.html shows all of call_page_context: the headline,
+what was said, what the customer texted, what happened when, and the raw deliveries. The
+order page (integrations.orders.admin) shows only what was said on the call that reached
+the customer:
 transcript_summary_context, through templates/admin/calls/includes/transcript_summary.html.
 """
 
@@ -14,19 +17,32 @@ from typing import Any
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from calls.admin_display import NONE_YET, admin_link, outcome_badge, seoul_time
+from calls import labels
+from calls.admin_display import (
+    NONE_YET,
+    TIME_OF_DAY,
+    admin_link,
+    answered_by_text,
+    duration_text,
+    outcome_badge,
+    seoul_time,
+)
 from calls.models import ArtifactStatus, Call, CallEvent, Message, Summary, Transcript
 from calls.phone import format_phone
-from calls.vocabulary import ARTIFACT_KINDS, CallStage, EventKind
+from calls.vocabulary import ARTIFACT_KINDS, CallStage, Direction, EventKind
 
 # Shown as-is where ClawOps sends more keys than these (custom summary schemas).
 SUMMARY_LABELS = {
-    "coreSummary": "핵심 요약",
-    "decisions": "결정 사항",
-    "followUps": "후속 조치",
-    "sentiment": "분위기",
+    "coreSummary": _("Core summary"),
+    "decisions": _("Decisions"),
+    "followUps": _("Follow-ups"),
+    "sentiment": _("Mood"),
 }
+# Legacy transcripts name the two sides; newer ones number the speakers (contract §9).
+SPEAKERS = {"AGENT": _("Agent"), "CUSTOMER": _("Customer")}
 MESSAGES_ON_CALL_PAGE = 20
 # A call has a handful of deliveries; retries beyond this are in the linked full list.
 DELIVERIES_ON_CALL_PAGE = 50
@@ -43,6 +59,8 @@ def call_page_context(call: Call) -> dict[str, Any]:
     )
     deliveries = call.deliveries.order_by("received_at", "id")[:DELIVERIES_ON_CALL_PAGE]
     return {
+        "headline": headline(call),
+        "recording_url": call.recording_url if call.recording_url.startswith("https://") else "",
         **transcript_summary_context(call),
         "events": [_event_row(event) for event in call.events.all()],
         "customer_number": format_phone(number) if number else "",
@@ -59,6 +77,28 @@ def call_page_context(call: Call) -> dict[str, Any]:
         "deliveries_url": (
             reverse("admin:calls_webhookdelivery_changelist") + f"?call__id__exact={call.pk}"
         ),
+    }
+
+
+def headline(call: Call) -> dict[str, str | bool]:
+    """Who, when, answered or missed: the top of the call page."""
+    ours = call.from_number if call.direction == Direction.OUTBOUND else call.to_number
+    if call.is_missed:
+        outcome = gettext("Missed")
+    elif call.answered_at is not None or (call.status == "completed" and call.duration):
+        outcome = gettext("Answered")
+    else:
+        outcome = str(call.get_status_display() or "-")
+    return {
+        "customer": format_phone(call.customer_number) or "-",
+        "ours": format_phone(ours) or "-",
+        "direction": str(call.get_direction_display() or "-"),
+        "started": seoul_time(call.started_at),
+        "outcome": outcome,
+        "missed": call.is_missed,
+        "duration": duration_text(call.duration),
+        "answered_by": answered_by_text(call.answered_by),
+        "hangup": labels.hangup_cause_text(call.hangup_cause),
     }
 
 
@@ -80,16 +120,18 @@ def transcript_summary_context(call: Call) -> dict[str, Any]:
 
 def _event_row(event: CallEvent) -> dict[str, str]:
     if event.kind == EventKind.STATUS and event.status in CallStage.values:
-        status = CallStage(event.status).label
+        status = str(CallStage(event.status).label)
+    elif event.kind == EventKind.TRANSFER:
+        status = labels.transfer_status_text(event.status)
     elif event.kind in ARTIFACT_KINDS and event.status in ArtifactStatus.values:
-        status = ArtifactStatus(event.status).label
+        status = str(ArtifactStatus(event.status).label)
     else:
         status = event.status
     return {
-        "time": seoul_time(event.occurred_at),
+        "time": seoul_time(event.occurred_at, TIME_OF_DAY),
         "kind": event.get_kind_display(),
         "status": status,
-        "details": ", ".join(f"{key}: {value}" for key, value in event.details.items()),
+        "details": labels.detail_text(event.details),
     }
 
 
@@ -114,15 +156,27 @@ def _clock(seconds: object) -> str:
 def _transcript_lines(transcript: Transcript | None) -> list[dict[str, str]]:
     if transcript is None or not isinstance(transcript.segments, list):
         return []
+    segments = [segment for segment in transcript.segments if isinstance(segment, dict)]
+    first = str(segments[0].get("speaker", "")) if segments else ""
     return [
         {
-            "speaker": str(segment.get("speaker", "")),
+            "speaker": _speaker_name(str(segment.get("speaker", ""))),
+            # The side that spoke first (the business answering, or our agent) on the left.
+            "side": "first" if str(segment.get("speaker", "")) == first else "other",
             "time": _clock(segment.get("start")),
             "text": str(segment.get("text", "")),
         }
-        for segment in transcript.segments
-        if isinstance(segment, dict)
+        for segment in segments
     ]
+
+
+def _speaker_name(speaker: str) -> str:
+    if speaker in SPEAKERS:
+        return str(SPEAKERS[speaker])
+    number = speaker.removeprefix("speaker_")
+    if number.isdigit():
+        return gettext("Speaker %(number)d") % {"number": int(number) + 1}
+    return speaker
 
 
 def _summary_items(summary: Summary | None) -> list[tuple[str, list[str]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calls.phone import format_phone
 from calls.vocabulary import (
@@ -28,34 +29,41 @@ def missed_call_q() -> Q:
     )
 
 
+def answered_call_q() -> Q:
+    """Connected: ClawOps reported an answer, or a completed call that lasted."""
+    return Q(answered_at__isnull=False) | Q(status=CallStatus.COMPLETED, duration__gt=0)
+
+
 class Call(models.Model):
     # Unique by a constraint below, not unique=True: that would add a second (LIKE) index
     # that every write of this hot table pays for and no query uses.
-    call_id = models.CharField("통화 ID", max_length=64)
-    direction = models.CharField("방향", max_length=16, choices=Direction.choices, blank=True)
-    from_number = models.CharField("발신 번호", max_length=64, blank=True)
-    to_number = models.CharField("수신 번호", max_length=64, blank=True)
-    from_raw = models.CharField("발신 번호(원문)", max_length=128, blank=True)
-    to_raw = models.CharField("수신 번호(원문)", max_length=128, blank=True)
-    status = models.CharField("상태", max_length=16, choices=CallStatus.choices, blank=True)
+    call_id = models.CharField(_("Call ID"), max_length=64)
+    direction = models.CharField(_("Direction"), max_length=16, choices=Direction.choices,
+                                 blank=True)
+    from_number = models.CharField(_("From number"), max_length=64, blank=True)
+    to_number = models.CharField(_("To number"), max_length=64, blank=True)
+    from_raw = models.CharField(_("From number (as received)"), max_length=128, blank=True)
+    to_raw = models.CharField(_("To number (as received)"), max_length=128, blank=True)
+    status = models.CharField(_("Status"), max_length=16, choices=CallStatus.choices, blank=True)
     # Rank of `status` (calls/vocabulary.py); the merge keeps the higher one.
     status_rank = models.PositiveSmallIntegerField(default=0, editable=False)
-    duration = models.PositiveIntegerField("통화 시간(초)", null=True, blank=True)
-    answered_by = models.CharField("응답 주체", max_length=16, blank=True)
-    hangup_cause = models.CharField("종료 사유", max_length=64, blank=True)
-    hangup_source = models.CharField("종료 주체", max_length=16, blank=True)
-    sip_response_code = models.PositiveSmallIntegerField("SIP 응답 코드", null=True, blank=True)
-    recording_url = models.TextField("녹음 URL", blank=True)
+    duration = models.PositiveIntegerField(_("Duration (seconds)"), null=True, blank=True)
+    answered_by = models.CharField(_("Answered by"), max_length=16, blank=True)
+    hangup_cause = models.CharField(_("Hang-up cause"), max_length=64, blank=True)
+    hangup_source = models.CharField(_("Hung up by"), max_length=16, blank=True)
+    sip_response_code = models.PositiveSmallIntegerField(_("SIP response code"), null=True,
+                                                         blank=True)
+    recording_url = models.TextField(_("Recording URL"), blank=True)
     # The earliest time any event of this call reports: the call's place in the log.
-    started_at = models.DateTimeField("시작")
-    initiated_at = models.DateTimeField("발신 시작", null=True, blank=True)
-    ringing_at = models.DateTimeField("벨 울림", null=True, blank=True)
-    answered_at = models.DateTimeField("응답", null=True, blank=True)
-    ended_at = models.DateTimeField("종료", null=True, blank=True)
+    started_at = models.DateTimeField(_("Started"))
+    initiated_at = models.DateTimeField(_("Initiated"), null=True, blank=True)
+    ringing_at = models.DateTimeField(_("Ringing"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("Answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("Ended"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "통화"
-        verbose_name_plural = "통화"
+        verbose_name = _("Call")
+        verbose_name_plural = _("Calls")
         ordering = ["-started_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["call_id"], name="call_id_unique")]
         # Each status change rewrites every index of the row, so only what admin needs:
@@ -113,17 +121,17 @@ class CallEvent(models.Model):
     # No index of its own: the unique (call, …) constraint below starts with it.
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events",
                              db_index=False)
-    kind = models.CharField("종류", max_length=16, choices=EventKind.choices)
-    status = models.CharField("상태", max_length=32)
+    kind = models.CharField(_("Kind"), max_length=16, choices=EventKind.choices)
+    status = models.CharField(_("Status"), max_length=32)
     # TransferSequence for transfer events; 0 for every other kind.
-    sequence = models.PositiveSmallIntegerField("전환 순번", default=0)
-    occurred_at = models.DateTimeField("발생 시각")
-    received_at = models.DateTimeField("수신 시각", default=timezone.now)
-    details = models.JSONField("세부 정보", default=dict, blank=True)
+    sequence = models.PositiveSmallIntegerField(_("Transfer sequence"), default=0)
+    occurred_at = models.DateTimeField(_("Occurred at"))
+    received_at = models.DateTimeField(_("Received at"), default=timezone.now)
+    details = models.JSONField(_("Details"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = "통화 이벤트"
-        verbose_name_plural = "통화 이벤트"
+        verbose_name = _("Call event")
+        verbose_name_plural = _("Call events")
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -136,24 +144,25 @@ class CallEvent(models.Model):
 
 
 class Message(models.Model):
-    message_id = models.CharField("메시지 ID", max_length=64, unique=True)
-    direction = models.CharField("방향", max_length=16, choices=Direction.choices, blank=True)
-    type = models.CharField("종류", max_length=8, blank=True)
-    status = models.CharField("상태", max_length=16, choices=MessageStatus.choices, blank=True)
+    message_id = models.CharField(_("Message ID"), max_length=64, unique=True)
+    direction = models.CharField(_("Direction"), max_length=16, choices=Direction.choices,
+                                 blank=True)
+    type = models.CharField(_("Kind"), max_length=8, blank=True)
+    status = models.CharField(_("Status"), max_length=16, choices=MessageStatus.choices, blank=True)
     status_rank = models.PositiveSmallIntegerField(default=0, editable=False)
-    from_number = models.CharField("발신 번호", max_length=64, blank=True, db_index=True)
-    to_number = models.CharField("수신 번호", max_length=64, blank=True, db_index=True)
-    from_raw = models.CharField("발신 번호(원문)", max_length=128, blank=True)
-    to_raw = models.CharField("수신 번호(원문)", max_length=128, blank=True)
-    subject = models.TextField("제목", blank=True)
-    body = models.TextField("내용", blank=True)
-    media_urls = models.JSONField("첨부 URL", default=list, blank=True)
-    account_id = models.CharField("계정 ID", max_length=64, blank=True)
-    created_at = models.DateTimeField("시각", db_index=True)
+    from_number = models.CharField(_("From number"), max_length=64, blank=True, db_index=True)
+    to_number = models.CharField(_("To number"), max_length=64, blank=True, db_index=True)
+    from_raw = models.CharField(_("From number (as received)"), max_length=128, blank=True)
+    to_raw = models.CharField(_("To number (as received)"), max_length=128, blank=True)
+    subject = models.TextField(_("Subject"), blank=True)
+    body = models.TextField(_("Text"), blank=True)
+    media_urls = models.JSONField(_("Attachment URLs"), default=list, blank=True)
+    account_id = models.CharField(_("Account ID"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("Time"), db_index=True)
 
     class Meta:
-        verbose_name = "문자"
-        verbose_name_plural = "문자"
+        verbose_name = _("Text message")
+        verbose_name_plural = _("Text messages")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -164,12 +173,12 @@ class MessageEvent(models.Model):
     """One row per (message, status): a re-sent message webhook adds nothing."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField("상태", max_length=16)
-    occurred_at = models.DateTimeField("발생 시각")
+    status = models.CharField(_("Status"), max_length=16)
+    occurred_at = models.DateTimeField(_("Occurred at"))
 
     class Meta:
-        verbose_name = "문자 이벤트"
-        verbose_name_plural = "문자 이벤트"
+        verbose_name = _("Text message event")
+        verbose_name_plural = _("Text message events")
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["message", "status"], name="message_event_once")
@@ -179,36 +188,36 @@ class MessageEvent(models.Model):
 class ArtifactStatus(models.TextChoices):
     """Transcript and summary states as ClawOps reports them (contract §3)."""
 
-    PENDING = "pending", "대기"
-    COMPLETED = "completed", "완료"
-    FAILED = "failed", "실패"
-    NOT_REQUESTED = "not_requested", "요청 안 함"
+    PENDING = "pending", _("Pending")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    NOT_REQUESTED = "not_requested", _("Not requested")
 
 
 class Transcript(models.Model):
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="transcript")
-    status = models.CharField("상태", max_length=16, choices=ArtifactStatus.choices)
+    status = models.CharField(_("Status"), max_length=16, choices=ArtifactStatus.choices)
     # [{"speaker", "start", "end", "text"}, …] as ClawOps returns them.
-    segments = models.JSONField("발화", default=list, blank=True)
-    error = models.TextField("오류", blank=True)
-    fetched_at = models.DateTimeField("가져온 시각", default=timezone.now)
+    segments = models.JSONField(_("Segments"), default=list, blank=True)
+    error = models.TextField(_("Error"), blank=True)
+    fetched_at = models.DateTimeField(_("Fetched at"), default=timezone.now)
 
     class Meta:
-        verbose_name = "녹취록"
-        verbose_name_plural = "녹취록"
+        verbose_name = _("Transcript")
+        verbose_name_plural = _("Transcripts")
 
 
 class Summary(models.Model):
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="summary")
-    status = models.CharField("상태", max_length=16, choices=ArtifactStatus.choices)
+    status = models.CharField(_("Status"), max_length=16, choices=ArtifactStatus.choices)
     # The whole result_json: custom schemas carry more than the default four keys.
-    result_json = models.JSONField("요약 결과", default=dict, blank=True)
-    error = models.TextField("오류", blank=True)
-    fetched_at = models.DateTimeField("가져온 시각", default=timezone.now)
+    result_json = models.JSONField(_("Summary result"), default=dict, blank=True)
+    error = models.TextField(_("Error"), blank=True)
+    fetched_at = models.DateTimeField(_("Fetched at"), default=timezone.now)
 
     class Meta:
-        verbose_name = "요약"
-        verbose_name_plural = "요약"
+        verbose_name = _("Summary")
+        verbose_name_plural = _("Summaries")
 
     @property
     def core_summary(self) -> str:
@@ -216,40 +225,40 @@ class Summary(models.Model):
 
 
 class DeliveryKind(models.TextChoices):
-    CALL_STATUS = "call_status", "통화 상태"
-    TRANSFER = "transfer", "통화 전환"
-    MESSAGE = "message", "문자"
-    TRANSCRIPT = "transcript", "녹취록"
-    SUMMARY = "summary", "요약"
-    RECORDING = "recording", "녹음"
-    UNKNOWN = "unknown", "알 수 없음"
+    CALL_STATUS = "call_status", _("Call status")
+    TRANSFER = "transfer", _("Call transfer")
+    MESSAGE = "message", _("Text message")
+    TRANSCRIPT = "transcript", _("Transcript")
+    SUMMARY = "summary", _("Summary")
+    RECORDING = "recording", _("Recording")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Outcome(models.TextChoices):
-    PROCESSED = "processed", "처리됨"
-    DUPLICATE = "duplicate", "중복"
-    IGNORED = "ignored", "보관만 함"
-    FAILED = "failed", "확인 필요"
+    PROCESSED = "processed", _("Processed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    IGNORED = "ignored", _("Stored only")
+    FAILED = "failed", _("Needs attention")
 
 
 class Scheme(models.TextChoices):
-    X_SIGNATURE = "x-signature", "X-Signature (폼)"
+    X_SIGNATURE = "x-signature", _("X-Signature (form)")
     CLAWOPS_SIGNATURE = "clawops-signature", "X-ClawOps-Signature (JSON)"
 
 
 class WebhookDelivery(models.Model):
     """One row per accepted (signed) delivery, kept raw so it can be read and replayed."""
 
-    received_at = models.DateTimeField("수신 시각", default=timezone.now, db_index=True)
-    scheme = models.CharField("서명 방식", max_length=24, choices=Scheme.choices)
+    received_at = models.DateTimeField(_("Received at"), default=timezone.now, db_index=True)
+    scheme = models.CharField(_("Signature scheme"), max_length=24, choices=Scheme.choices)
     content_type = models.CharField("Content-Type", max_length=128, blank=True)
-    headers = models.JSONField("헤더", default=dict, blank=True)
+    headers = models.JSONField(_("Headers"), default=dict, blank=True)
     url = models.TextField("URL")
     # Bytes, not text: a signed body may hold anything, NUL bytes included.
-    body = models.BinaryField("본문")
-    kind = models.CharField("종류", max_length=16, choices=DeliveryKind.choices)
-    outcome = models.CharField("처리 결과", max_length=16, choices=Outcome.choices)
-    error = models.TextField("오류", blank=True)
+    body = models.BinaryField(_("Body"))
+    kind = models.CharField(_("Kind"), max_length=16, choices=DeliveryKind.choices)
+    outcome = models.CharField(_("Outcome"), max_length=16, choices=Outcome.choices)
+    error = models.TextField(_("Error"), blank=True)
     call = models.ForeignKey(
         Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
     )
@@ -257,11 +266,11 @@ class WebhookDelivery(models.Model):
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries",
         db_index=False,
     )
-    replayed_at = models.DateTimeField("재처리 시각", null=True, blank=True)
+    replayed_at = models.DateTimeField(_("Replayed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "웹훅 수신"
-        verbose_name_plural = "웹훅 수신"
+        verbose_name = _("Webhook delivery")
+        verbose_name_plural = _("Webhook deliveries")
         ordering = ["-received_at", "-id"]
         indexes = [
             # Only the few that need a person are looked up by outcome.

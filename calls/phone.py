@@ -15,6 +15,7 @@ import phonenumbers
 from django.utils.translation import gettext as _
 
 _SEPARATORS = re.compile(r"[\s\-().]")
+_NOT_DIGITS = re.compile(r"\D")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -65,7 +66,11 @@ def korean_number(raw: str) -> str:
             _("'%(value)s' is not a phone number that exists in Korea (e.g. 010-1234-5678).")
             % {"value": value}
         )
-    return number
+    # The numbering plan also accepts a number whose leading 0 was lost (Excel drops it from
+    # a number cell: 1012345678); stored, it must be the domestic form like every other.
+    national = phonenumbers.format_number(phonenumbers.parse(number, "KR"),
+                                          phonenumbers.PhoneNumberFormat.NATIONAL)
+    return _NOT_DIGITS.sub("", national)
 
 
 def format_phone(number: str) -> str:

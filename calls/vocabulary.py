@@ -9,24 +9,25 @@ whatever order they come in.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Direction(models.TextChoices):
-    INBOUND = "inbound", "수신"
-    OUTBOUND = "outbound", "발신"
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
 
 
 class CallStatus(models.TextChoices):
-    UNKNOWN = "", "알 수 없음"
-    QUEUED = "queued", "발신 시작"
-    RINGING = "ringing", "벨 울림"
-    IN_PROGRESS = "in-progress", "통화 중"
-    COMPLETED = "completed", "통화 완료"
-    BUSY = "busy", "통화 중 거절"
-    NO_ANSWER = "no-answer", "응답 없음"
-    CANCELED = "canceled", "발신 취소"
-    REJECTED = "rejected", "수신 거절"
-    FAILED = "failed", "연결 실패"
+    UNKNOWN = "", _("Unknown")
+    QUEUED = "queued", _("Initiated")
+    RINGING = "ringing", _("Ringing")
+    IN_PROGRESS = "in-progress", _("In progress")
+    COMPLETED = "completed", _("Call completed")
+    BUSY = "busy", _("Busy")
+    NO_ANSWER = "no-answer", _("No answer")
+    CANCELED = "canceled", _("Cancelled by caller")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Connection failed")
 
 
 CALL_STATUS_RANK: dict[str, int] = {
@@ -59,15 +60,15 @@ MISSED_STATUSES = frozenset(
 class CallStage(models.TextChoices):
     """What a status event reports; `initiated` is the event, `queued` the call status."""
 
-    INITIATED = "initiated", "발신 시작"
-    RINGING = "ringing", "벨 울림"
-    ANSWERED = "in-progress", "응답"
-    COMPLETED = "completed", "통화 완료"
-    BUSY = "busy", "통화 중 거절"
-    NO_ANSWER = "no-answer", "응답 없음"
-    CANCELED = "canceled", "발신 취소"
-    REJECTED = "rejected", "수신 거절"
-    FAILED = "failed", "연결 실패"
+    INITIATED = "initiated", _("Initiated")
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "in-progress", _("Answered")
+    COMPLETED = "completed", _("Call completed")
+    BUSY = "busy", _("Busy")
+    NO_ANSWER = "no-answer", _("No answer")
+    CANCELED = "canceled", _("Cancelled by caller")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Connection failed")
 
 
 # Every spelling ClawOps (or the blog's JSON) may use for a stage.
@@ -98,10 +99,10 @@ TRANSFER_STATUSES = frozenset(
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "queued", "접수"
-    SENT = "sent", "발송 완료"
-    FAILED = "failed", "발송 실패"
-    RECEIVED = "received", "수신"
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Sending failed")
+    RECEIVED = "received", _("Received")
 
 
 MESSAGE_STATUS_RANK: dict[str, int] = {
@@ -113,11 +114,11 @@ MESSAGE_STATUS_RANK: dict[str, int] = {
 
 
 class EventKind(models.TextChoices):
-    STATUS = "status", "통화 상태"
-    TRANSFER = "transfer", "통화 전환"
-    TRANSCRIPT = "transcript", "녹취록"
-    SUMMARY = "summary", "요약"
-    RECORDING = "recording", "녹음"
+    STATUS = "status", _("Call status")
+    TRANSFER = "transfer", _("Call transfer")
+    TRANSCRIPT = "transcript", _("Transcript")
+    SUMMARY = "summary", _("Summary")
+    RECORDING = "recording", _("Recording")
 
 
 ARTIFACT_KINDS = (EventKind.TRANSCRIPT, EventKind.SUMMARY, EventKind.RECORDING)

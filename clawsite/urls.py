@@ -8,9 +8,6 @@ from integrations.callbacks import views as callback_views
 from integrations.clinics import views as reminder_views
 from integrations.orders.views import OrderWebhookView
 
-admin.site.site_header = "clawsite 통화 관리"
-admin.site.site_title = "clawsite"
-admin.site.index_title = "관리"
 admin.site.login_form = StaffLoginForm
 
 urlpatterns = [

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
-    verbose_name = "연동 작업"
+    verbose_name = _("Follow-up work")
 
     def ready(self) -> None:
         from integrations import checks  # noqa: F401  (registers the system checks)

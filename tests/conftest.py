@@ -38,6 +38,18 @@ def _test_database_dropped_cleanly(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Korean): a request that asked for English
+    leaves English active in its thread (LocaleMiddleware activates it and never resets it),
+    and texts made outside a request would follow it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 def _test_database_was_created(connection) -> bool:
     """pytest-django creates the test database only when a selected test uses it; a run of
     database-free tests (tests/test_import_graph.py alone) has nothing to clean up, and its

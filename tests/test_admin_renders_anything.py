@@ -112,5 +112,5 @@ def test_it_offers_the_raw_bytes_only_to_staff_who_may_see_deliveries(hostile_ro
 
 def test_it_shows_times_far_from_now_without_overflowing():
     from calls.admin_display import seoul_time
-    assert seoul_time(LATEST) == "9999-12-31 23:59:59 UTC"
+    assert seoul_time(LATEST) == "9999-12-31 23:59 UTC"
     assert seoul_time(EARLIEST).startswith("1-01-01")  # in Korean local mean time, no error

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_time
@@ -26,8 +27,9 @@ from calls.phone import format_phone
 from calls.vocabulary import CallStatus
 from integrations import audit
 from integrations.callbacks import callback_calls
-from integrations.jobs import kinds
-from integrations.models import CallbackRequest, Job, JobState
+from integrations.jobs import integration_status, kinds, reasons
+from integrations.jobs.display import state_text
+from integrations.models import CallbackRequest, Job
 
 
 def new_url(call: Call) -> str:
@@ -38,38 +40,40 @@ def status_label(status: str) -> str:
     return CallStatus(status).label if status in CallStatus.values else status
 
 
-def state_label(state: str | None) -> str:
-    return JobState(state).label if state in JobState.values else "-"
-
-
 def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
     """GET: what will happen. POST: do it, then back to the call's page."""
     if not request.user.has_perm(callback_calls.PERMISSION):
-        raise PermissionDenied("콜백 권한(integrations.place_callback)이 없습니다.")
+        raise PermissionDenied(gettext("You may not call customers back "
+                                       "(integrations.place_callback)."))
     call_pk = request.POST.get("call") or request.GET.get("call") or ""
     if not call_pk.isdigit():
-        raise Http404("통화를 지정해 주세요 (?call=번호).")
+        raise Http404(gettext("Name a call (?call=number)."))
     call = Call.objects.filter(pk=int(call_pk)).first()
     if call is None:
-        raise Http404("그런 통화가 없습니다.")
+        raise Http404(_("There is no such call."))
     number = callback_calls.number_to_call(call)
     call_page = reverse("admin:calls_call_change", args=[call.pk])
 
-    if request.method == "POST" and number:
+    # While call-backs are off the job would only be recorded as skipped: nothing is
+    # requested, and the page says why.
+    nothing_sent = integration_status.nothing_sent("callbacks")
+    if request.method == "POST" and number and not nothing_sent:
         callback, created = callback_calls.request_callback(call, request.user)
         if created:
             audit.record(request.user, "callback", call, detail=f"call-back request #{callback.pk}")
-            messages.success(request, f"{format_phone(number)}(으)로 다시 전화합니다. "
-                                      "결과는 이 페이지의 '다시 전화' 칸에 나옵니다.")
+            messages.success(request, gettext(
+                "Calling %(number)s back. The result appears under 'Call back' on this page."
+            ) % {"number": format_phone(number)})
         else:
-            messages.warning(request, f"이미 요청된 콜백(#{callback.pk})이 대기 중이라 "
-                                      "새로 만들지 않았습니다.")
+            messages.warning(request, gettext(
+                "A call-back (#%(pk)d) is already waiting, so no new one was made."
+            ) % {"pk": callback.pk})
         return HttpResponseRedirect(call_page)
 
     opts = CallbackRequest._meta
     context = {
         **admin_site.each_context(request),
-        "title": "고객에게 다시 전화",
+        "title": _("Call the customer back"),
         "opts": opts,
         "call": call,
         "call_page": call_page,
@@ -77,8 +81,9 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
         "call_started": seoul_time(call.started_at),
         "call_direction": call.get_direction_display() or "-",
         "number": format_phone(number) if number else "",
-        "raw_number": format_phone(call.customer_number) or "알 수 없음",
+        "raw_number": format_phone(call.customer_number) or _("Unknown"),
         "waiting": callback_calls.open_request(call),
+        "nothing_sent": nothing_sent,
     }
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "admin/integrations/callbackrequest/confirm.html",
@@ -123,30 +128,30 @@ class CallbackRequestAdmin(NumberSearchAdmin, ReadOnlyAdmin):
             return shown
         return tuple(name for name in shown if name != "again")
 
-    requested = seoul_field("requested_at", "요청 시각")
+    requested = seoul_field("requested_at", _("Requested at"))
 
-    @admin.display(description="원래 통화")
+    @admin.display(description=_("Original call"))
     def original_call(self, obj: CallbackRequest) -> str:
         return admin_link(obj.call, f"{obj.call.call_id} ({seoul_time(obj.call.started_at)})")
 
     number_display = phone_column("number", _("Number to call"), ordering="number")
 
-    @admin.display(description="작업 상태")
+    @admin.display(description=_("Job status"))
     def job_state(self, obj: CallbackRequest) -> str:
-        return state_label(getattr(obj, "job_state_value", None))
+        return state_text(getattr(obj, "job_state_value", None), kinds.CALLBACK_CALL)
 
-    @admin.display(description="작업 오류")
+    @admin.display(description=_("Job error"))
     def job_error(self, obj: CallbackRequest) -> str:
-        return getattr(obj, "job_error_value", "") or "-"
+        return reasons.reason_text(getattr(obj, "job_error_value", "") or "") or "-"
 
-    @admin.display(description="건 통화")
+    @admin.display(description=_("Placed call"))
     def placed_call_link(self, obj: CallbackRequest) -> str:
         return admin_link(obj.placed_call, obj.placed_call.call_id if obj.placed_call else None)
 
-    @admin.display(description="통화 결과")
+    @admin.display(description=_("Call result"))
     def placed_call_status(self, obj: CallbackRequest) -> str:
         return status_label(obj.placed_call.status) if obj.placed_call else "-"
 
     @admin.display(description="")
     def again(self, obj: CallbackRequest) -> str:
-        return format_html('<a href="{}">다시 걸기</a>', new_url(obj.call))
+        return format_html('<a href="{}">{}</a>', new_url(obj.call), gettext("Call again"))

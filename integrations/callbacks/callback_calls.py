@@ -21,7 +21,7 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.phone import is_korean_number
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import CallbackRequest, Job, JobState
 from integrations.outbound import clawops
@@ -85,9 +85,9 @@ def place_callback_call(job: Job) -> Done | Skipped:
     # Missing settings are the ledger's to check ("callbacks" in kinds.py).
     request = CallbackRequest.objects.filter(pk=job.payload.get("request")).first()
     if request is None:
-        return Skipped("콜백 요청이 삭제됨")
+        return Skipped(reasons.CALLBACK_DELETED)
     if request.placed_call_id:
-        return Skipped("이미 전화를 걸었음")
+        return Skipped(reasons.CALLBACK_PLACED)
     # The job's claim keeps a second worker away; the call goes out outside any
     # transaction (the door commits its "sending" mark first), then is linked.
     placed = clawops.place_call(

@@ -7,7 +7,7 @@ admin_replies.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -22,13 +22,14 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
 from calls.phone import format_phone
 from integrations import audit
-from integrations.clinics import csv_import, reminders
+from integrations.clinics import csv_import, reminders, spreadsheets
 from integrations.clinics.admin_list import (
     DayFilter,
     call_progress,
@@ -36,7 +37,9 @@ from integrations.clinics.admin_list import (
     sms_progress,
     with_reminder_progress,
 )
+from integrations.jobs import integration_status
 from integrations.models import (
+    AnswerChannel,
     Appointment,
     AppointmentReply,
     AppointmentStatus,
@@ -46,7 +49,6 @@ from integrations.models import (
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
-MINUTES = "%Y-%m-%d %H:%M"
 
 
 # --- clinics -----------------------------------------------------------------------------
@@ -57,8 +59,9 @@ class ClinicForm(forms.ModelForm):
         model = Clinic
         fields = "__all__"
         help_texts: ClassVar[dict[str, str]] = {
-            "quiet_start": "이 시각부터 끝 시각까지는 문자도 전화도 보내지 않습니다 (한국 시간).",
-            "quiet_end": "시작과 같으면 조용한 시간이 없습니다.",
+            "quiet_start": _("From this time to the end time no SMS or call is sent "
+                             "(Korean time)."),
+            "quiet_end": _("The same as the start means no quiet hours."),
         }
 
     def clean_phone(self) -> str:
@@ -74,27 +77,37 @@ class ClinicForm(forms.ModelForm):
         # reminders.why_not_now skips anything later than this before the appointment, so
         # a setting past it would plan reminders that are always skipped.
         if lead is not None and delay is not None and lead - delay < notice:
-            self.add_error("escalation_delay_minutes", (
-                f"전화가 예약 {lead - delay}분 전이 되어 항상 '너무 늦음'으로 건너뜁니다. "
-                f"'안내 문자(예약 몇 분 전)'에서 이 값을 뺀 값이 {notice}분 이상이어야 합니다."
-            ))
+            self.add_error("escalation_delay_minutes", gettext(
+                "The call would come %(minutes)d minutes before the appointment and would "
+                "always be skipped as too late. 'Reminder SMS (minutes before)' minus this "
+                "value must be at least %(notice)d minutes."
+            ) % {"minutes": lead - delay, "notice": notice})
         return data
 
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
     form = ClinicForm
-    list_display = ("name", "phone_display", "from_display", "reminder_lead_minutes",
-                    "escalation_delay_minutes", "quiet_hours", "quiet_hours_policy")
+    list_display = ("name", "phone_display", "from_display", "lead", "delay", "quiet_hours",
+                    "quiet_hours_policy")
     search_fields = ("name",)
+
+    # Short headers: the form's long labels would push the list past 1280 px.
+    @admin.display(description=_("SMS, min before"), ordering="reminder_lead_minutes")
+    def lead(self, clinic: Clinic) -> int:
+        return clinic.reminder_lead_minutes
+
+    @admin.display(description=_("Call, min after SMS"), ordering="escalation_delay_minutes")
+    def delay(self, clinic: Clinic) -> int:
+        return clinic.escalation_delay_minutes
 
     phone_display = phone_column("phone", _("Number for changes"), ordering="phone")
     from_display = phone_column("from_number", _("Sending number"), ordering="from_number")
 
-    @admin.display(description="조용한 시간")
+    @admin.display(description=_("Quiet hours"))
     def quiet_hours(self, clinic: Clinic) -> str:
         if clinic.quiet_start == clinic.quiet_end:
-            return "없음"
+            return _("None")
         return f"{clinic.quiet_start:%H:%M}–{clinic.quiet_end:%H:%M}"
 
 
@@ -106,8 +119,9 @@ class AppointmentForm(forms.ModelForm):
         model = Appointment
         fields = ("clinic", "patient_name", "phone", "starts_at")
         help_texts: ClassVar[dict[str, str]] = {
-            "phone": "010-1234-5678, +82 10 1234 5678 모두 됩니다.",
-            "starts_at": "한국 시간. 바꾸면 안내 문자와 전화를 새 시각에 맞춰 다시 보냅니다.",
+            "phone": _("010-1234-5678 and +82 10 1234 5678 both work."),
+            "starts_at": _("Korean time. Changing it sends the reminder SMS and call again for "
+                           "the new time."),
         }
 
     def clean_phone(self) -> str:
@@ -118,7 +132,7 @@ class AppointmentForm(forms.ModelForm):
         starts_at = self.cleaned_data["starts_at"]
         moved = self.instance.pk is None or "starts_at" in self.changed_data
         if moved and starts_at <= timezone.now():
-            raise forms.ValidationError("이미 지난 시각입니다.")
+            raise forms.ValidationError(_("That time has already passed."))
         return starts_at
 
 
@@ -132,21 +146,31 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
     list_select_related = ("clinic", "reminder_message", "reminder_call")
     number_search_fields = ("phone",)
     text_search_fields = ("patient_name",)
-    search_help_text = "환자 이름 또는 전화번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Patient name or phone number (any format, or some of its digits)")
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
     readonly_fields = ("status", "staff_note", "cycle", "phone_raw", "sms_column",
                        "call_column", "final_column", "message_link", "call_link", "jobs_link")
     fieldsets = (
         (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at")}),
-        ("상태", {"fields": ("status", "staff_note")}),
-        ("안내 진행 (현재 회차)", {"fields": ("cycle", "sms_column", "call_column",
+        (_("Status"), {"fields": ("status", "staff_note")}),
+        (_("Reminder progress (current cycle)"), {"fields": ("cycle", "sms_column", "call_column",
                                         "final_column", "message_link", "call_link",
                                         "jobs_link")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
         return with_reminder_progress(super().get_queryset(request))
+
+    def get_form(self, request: HttpRequest, obj: Appointment | None = None,
+                 change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Clinics are set up by a manager, not from an appointment: no add/change/delete
+        # icons beside the clinic.
+        widget = form.base_fields["clinic"].widget
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+        return form
 
     def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> Any:
         if obj is None:  # a new appointment has no status or reminders yet
@@ -155,37 +179,37 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
 
     # --- columns
 
-    @admin.display(description="예약 시각", ordering="starts_at")
+    @admin.display(description=_("Appointment time"), ordering="starts_at")
     def starts(self, appointment: Appointment) -> str:
-        return seoul_time(appointment.starts_at, MINUTES)
+        return seoul_time(appointment.starts_at)
 
     phone_display = phone_column("phone", _("Phone number"), ordering="phone")
 
-    @admin.display(description="안내 문자")
+    @admin.display(description=_("Reminder SMS"))
     def sms_column(self, appointment: Appointment) -> str:
         return sms_progress(appointment)
 
-    @admin.display(description="확인 전화")
+    @admin.display(description=_("Confirmation call"))
     def call_column(self, appointment: Appointment) -> str:
         return call_progress(appointment)
 
-    @admin.display(description="최종")
+    @admin.display(description=_("Final"))
     def final_column(self, appointment: Appointment) -> str:
         return final_progress(appointment)
 
-    @admin.display(description="보낸 안내 문자")
+    @admin.display(description=_("Reminder SMS sent"))
     def message_link(self, appointment: Appointment) -> str:
         return admin_link(appointment.reminder_message)
 
-    @admin.display(description="안내 전화")
+    @admin.display(description=_("Reminder call placed"))
     def call_link(self, appointment: Appointment) -> str:
         call = appointment.reminder_call
         return admin_link(call, call.call_id if call else None)
 
-    @admin.display(description="작업")
+    @admin.display(description=_("Jobs"))
     def jobs_link(self, appointment: Appointment) -> str:
         url = reverse("admin:integrations_job_changelist")
-        return format_html('<a href="{}?q={}">이번 회차의 작업 보기</a>', url,
+        return format_html('<a href="{}?q={}">{}</a>', url, gettext("This cycle's jobs"),
                            reminders.subject(appointment))
 
     def page_context(self, appointment: Appointment) -> dict[str, Any]:
@@ -217,41 +241,51 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
 
     # --- actions
 
-    @admin.action(description="지금 안내 문자 보내기", permissions=["change"])
+    @admin.action(description=_("Send reminder SMS now"), permissions=["change"])
     def send_reminder_now(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        off = integration_status.nothing_sent("clawops")
+        if off:
+            # The job would only be recorded as skipped: say so, and change nothing.
+            self.message_user(request, gettext("Nothing was sent. %(why)s") % {"why": off},
+                              messages.ERROR)
+            return
         selected = list(queryset.select_related("clinic"))
         scheduled = [a for a in selected if a.status == AppointmentStatus.SCHEDULED]
         sent = 0
         for appointment in scheduled:
             with transaction.atomic():
                 sent += reminders.send_now(appointment)
-        parts = [f"{sent}건의 안내 문자를 지금 보냅니다."]
+        parts = [ngettext("Sending %(count)d reminder SMS now.",
+                          "Sending %(count)d reminder SMS now.", sent) % {"count": sent}]
         if len(scheduled) > sent:
-            parts.append(f"{len(scheduled) - sent}건은 이미 보내는 중입니다.")
+            parts.append(gettext("%(count)d already being sent.")
+                         % {"count": len(scheduled) - sent})
         if len(selected) > len(scheduled):
-            parts.append(f"{len(selected) - len(scheduled)}건은 '예약됨' 상태가 아니라 "
-                         "보내지 않았습니다.")
+            parts.append(gettext("%(count)d not sent: not in the state 'Scheduled'.")
+                         % {"count": len(selected) - len(scheduled)})
         level = messages.SUCCESS if sent == len(selected) else messages.WARNING
         self.message_user(request, " ".join(parts), level)
 
-    @admin.action(description="확인 처리", permissions=["change"])
+    @admin.action(description=_("Mark confirmed"), permissions=["change"])
     def mark_confirmed(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
         self._answer(request, queryset, ReplyIntent.CONFIRM, AppointmentStatus.CONFIRMED,
-                     "확인 처리했습니다")
+                     _("marked confirmed"))
 
-    @admin.action(description="취소 처리", permissions=["change"])
+    @admin.action(description=_("Mark cancelled"), permissions=["change"])
     def mark_cancelled(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
         self._answer(request, queryset, ReplyIntent.CANCEL, AppointmentStatus.CANCELLED,
-                     "취소 처리했습니다")
+                     _("marked cancelled"))
 
     def _answer(self, request: HttpRequest, queryset: QuerySet[Appointment], intent: str,
                 outcome: str, done: str) -> None:
         pks = list(queryset.order_by().values_list("pk", flat=True))
-        changed = sum(reminders.apply_answer(pk, intent).status == outcome for pk in pks)
-        text = f"{changed}건을 {done}."
+        changed = sum(reminders.apply_answer(pk, intent, via=AnswerChannel.STAFF).status == outcome
+                      for pk in pks)
+        text = gettext("%(count)d %(done)s.") % {"count": changed, "done": done}
         if changed < len(pks):
             # apply_answer never confirms a cancelled appointment.
-            text += f" {len(pks) - changed}건은 취소된 예약이라 그대로 두었습니다."
+            text += " " + gettext("%(count)d left as they are: the appointment is cancelled.") % {
+                "count": len(pks) - changed}
         self.message_user(request, text,
                           messages.SUCCESS if changed == len(pks) else messages.WARNING)
 
@@ -259,8 +293,17 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("import/", self.admin_site.admin_view(self.import_view),
-                    name="integrations_appointment_import")]
+                    name="integrations_appointment_import"),
+               path("import/template.xlsx", self.admin_site.admin_view(self.template_view),
+                    name="integrations_appointment_import_template")]
         return own + super().get_urls()  # before the catch-all "<object_id>/"
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(import_template(), content_type=spreadsheets.XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="appointments.xlsx"'
+        return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -274,19 +317,30 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
                 form.add_error("file", str(exc))
             else:
                 for appointment in report.created:
-                    self.log_addition(request, appointment, "CSV 가져오기")
+                    self.log_addition(request, appointment, _("CSV import"))
                 audit.record(request.user, "import", "appointments CSV",
                              detail=f"{len(report.created)} imported, "
                                     f"{len(report.errors)} rows rejected")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "예약 CSV 가져오기",
+            "title": _("Import appointments"),
             "form": form,
             "report": report,
             "columns": csv_import.COLUMNS,
+            "nothing_sent": integration_status.nothing_sent("clawops"),
         }
         return TemplateResponse(request, "admin/integrations/appointment/import.html", context)
+
+
+def import_template() -> bytes:
+    """The workbook to fill in: the header in the reader's language and one example row."""
+    clinic = Clinic.objects.order_by("pk").values_list("name", flat=True).first()
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    example = [clinic or gettext("Clinic name"), gettext("Hong Gildong"), "010-1234-5678",
+               tomorrow.strftime("%Y-%m-%d 14:30")]
+    header = [str(label) for label in csv_import.COLUMNS.values()]
+    return spreadsheets.workbook_bytes(header, [example], widths=(20, 16, 16, 20))
 
 
 def _reply_row(reply: AppointmentReply) -> dict[str, str]:
@@ -300,10 +354,11 @@ def _reply_row(reply: AppointmentReply) -> dict[str, str]:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV 파일")
+    file = forms.FileField(label=_("File"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > csv_import.MAX_BYTES:
-            raise forms.ValidationError("파일이 너무 큽니다 (1MB까지). 하루치씩 올려 주세요.")
+            raise forms.ValidationError(
+                _("The file is too large (1 MB at most). Upload one day at a time."))
         return upload

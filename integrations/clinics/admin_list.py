@@ -18,10 +18,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import alert, seoul_time
 from calls.vocabulary import CallStatus, MessageStatus
-from integrations.jobs import kinds
+from integrations.jobs import kinds, reasons
 from integrations.models import (
     Appointment,
     AppointmentStatus,
@@ -31,13 +33,12 @@ from integrations.models import (
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOT_YET = "-"
-MINUTES = "%Y-%m-%d %H:%M"
 MISSED_CALL_STATUSES = {CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.REJECTED,
                         CallStatus.CANCELED, CallStatus.FAILED}
 FINAL_LABELS = {
-    AppointmentStatus.CONFIRMED: "확인",
-    AppointmentStatus.CANCELLED: "취소",
-    AppointmentStatus.NEEDS_STAFF: "직원 확인 필요",
+    AppointmentStatus.CONFIRMED: _("Confirmed"),
+    AppointmentStatus.CANCELLED: _("Cancelled"),
+    AppointmentStatus.NEEDS_STAFF: _("Needs staff"),
 }
 
 
@@ -80,15 +81,21 @@ def _open_or_stopped(state: str | None, error: str | None, due: datetime | None,
     if state is None:
         return NOT_YET  # never planned (an appointment from before the reminders existed)
     if state == JobState.PENDING:
-        return f"대기 ({seoul_time(due, '%m-%d %H:%M')})"
+        # Reminders need the ClawOps API: while it is off a waiting job will be skipped.
+        missing = kinds.missing_settings("clawops")
+        if missing:
+            return alert(gettext("Waiting for settings: %(settings)s")
+                         % {"settings": ", ".join(missing)})
+        return gettext("Pending (%(due)s)") % {"due": seoul_time(due)}
     if state == JobState.RUNNING:
         return running
     if state == JobState.SKIPPED:
-        return f"건너뜀: {excerpt(error)}"
+        return gettext("Skipped: %(reason)s") % {
+            "reason": excerpt(reasons.reason_text(error or ""))}
     if state == JobState.FAILED:
-        return f"{failed}: {excerpt(error)}"
+        return f"{failed}: {excerpt(reasons.reason_text(error or ''))}"
     if state == JobState.UNKNOWN:
-        return "결과 확인 필요 (작업 화면에서 확인)"
+        return _("Check the outcome (on the jobs page)")
     return None
 
 
@@ -96,32 +103,32 @@ def sms_progress(appointment: Appointment) -> str:
     stopped = _open_or_stopped(getattr(appointment, "sms_state", None),
                                getattr(appointment, "sms_error", ""),
                                getattr(appointment, "sms_due", None),
-                               failed="발송 실패", running="보내는 중")
+                               failed=_("Sending failed"), running=_("Sending"))
     if stopped is not None:
         return stopped
     message = appointment.reminder_message
     if message is not None and message.status == MessageStatus.FAILED:
-        return "발송 실패 (통신사 결과)"
-    return "발송"
+        return _("Sending failed (carrier report)")
+    return _("Sent")
 
 
 def call_progress(appointment: Appointment) -> str:
     stopped = _open_or_stopped(getattr(appointment, "call_state", None),
                                getattr(appointment, "call_error", ""),
                                getattr(appointment, "call_due", None),
-                               failed="걸기 실패", running="거는 중")
+                               failed=_("Call failed"), running=_("Dialling"))
     if stopped is not None:
         return stopped
     call = appointment.reminder_call
     if call is None:
-        return "전화 걸음"
+        return _("Call placed")
     if call.connected:
-        return "응답 (자동응답기)" if call.answered_by_machine else "응답"
+        return _("Answered (answering machine)") if call.answered_by_machine else _("Answered")
     if call.status == CallStatus.COMPLETED:
-        return "부재 (응답 없음)"  # completed after 0 seconds
+        return _("Not reached (no answer)")  # completed after 0 seconds
     if call.status in MISSED_CALL_STATUSES:
-        return f"부재 ({CallStatus(call.status).label})"
-    return "전화 걸음"
+        return gettext("Not reached (%(status)s)") % {"status": CallStatus(call.status).label}
+    return _("Call placed")
 
 
 def final_progress(appointment: Appointment) -> str:
@@ -129,19 +136,19 @@ def final_progress(appointment: Appointment) -> str:
     if label is None:
         return NOT_YET
     if appointment.status == AppointmentStatus.NEEDS_STAFF:
-        return format_html("{}{}", alert(label), f": {excerpt(appointment.staff_note, 40)}"
-                           if appointment.staff_note else "")
+        note = reasons.reason_text(appointment.staff_note)
+        return format_html("{}{}", alert(label), f": {excerpt(note, 40)}" if note else "")
     return label
 
 
 class DayFilter(admin.SimpleListFilter):
     """Days as the clinic lives them: Korean midnight to midnight, weeks from Monday."""
 
-    title = "예약일"
+    title = _("Appointment day")
     parameter_name = "day"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("today", "오늘"), ("tomorrow", "내일"), ("week", "이번 주")]
+        return [("today", _("Today")), ("tomorrow", _("Tomorrow")), ("week", _("This week"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         span = day_span(self.value(), timezone.now())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -17,16 +17,19 @@ from integrations.models import (
     OptOut,
 )
 
-MINUTES = "%Y-%m-%d %H:%M"
-
-
 # --- opt-outs and replies --------------------------------------------------------------------
 
 
 class OptOutForm(forms.ModelForm):
+    """Also for the front desk: a patient who asks on the phone for no more reminders."""
+
     class Meta:
         model = OptOut
         fields = ("phone", "reason")
+        labels: ClassVar[dict[str, object]] = {"reason": _("How they asked")}
+        help_texts: ClassVar[dict[str, object]] = {
+            "reason": _("E.g. \"asked by phone on 2026-11-30\", or the text they sent."),
+        }
 
     def clean_phone(self) -> str:
         return korean_number_value(self.cleaned_data["phone"])
@@ -39,20 +42,20 @@ class OptOutAdmin(NumberSearchAdmin):
     form = OptOutForm
     list_display = ("phone_display", "reason_excerpt", "created")
     number_search_fields = ("phone",)
-    search_help_text = "전화번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Phone number (any format, or some of its digits)")
 
     def get_readonly_fields(self, request: HttpRequest, obj: OptOut | None = None) -> Any:
         return ("phone", "reason", "created") if obj else ()
 
     phone_display = phone_column("phone", _("Phone number"), ordering="phone")
 
-    @admin.display(description="받은 문자")
+    @admin.display(description=_("Text received"))
     def reason_excerpt(self, opt_out: OptOut) -> str:
         return excerpt(opt_out.reason)
 
-    @admin.display(description="시각", ordering="created_at")
+    @admin.display(description=_("Time"), ordering="created_at")
     def created(self, opt_out: OptOut) -> str:
-        return seoul_time(opt_out.created_at, MINUTES)
+        return seoul_time(opt_out.created_at)
 
 
 @admin.register(AppointmentReply)
@@ -61,29 +64,29 @@ class AppointmentReplyAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_filter = ("intent", ("appointment", admin.EmptyFieldListFilter))
     list_select_related = ("message", "appointment")
     number_search_fields = ("message__from_number",)
-    search_help_text = "보낸 번호(형식 무관, 일부 숫자 가능)"
+    search_help_text = _("Sender's number (any format, or some of its digits)")
     fields = ("received", "from_display", "body", "intent", "appointment_link")
     readonly_fields = fields
 
-    @admin.display(description="받은 시각", ordering="created_at")
+    @admin.display(description=_("Received at"), ordering="created_at")
     def received(self, reply: AppointmentReply) -> str:
         return seoul_time(reply.message.created_at)
 
     from_display = phone_column("message__from_number", _("Sent from"))
 
-    @admin.display(description="내용")
+    @admin.display(description=_("Text"))
     def body_excerpt(self, reply: AppointmentReply) -> str:
         return excerpt(reply.message.body, 40)
 
-    @admin.display(description="내용")
+    @admin.display(description=_("Text"))
     def body(self, reply: AppointmentReply) -> str:
         return reply.message.body
 
-    @admin.display(description="예약")
+    @admin.display(description=_("Appointment"))
     def appointment_link(self, reply: AppointmentReply) -> str:
         appointment = reply.appointment
         if appointment is None:
-            return "연결된 예약 없음"
+            return _("No appointment matched")
         # Appointment.__str__ formats the stored UTC time; staff read Korean time.
-        when = seoul_time(appointment.starts_at, MINUTES)
+        when = seoul_time(appointment.starts_at)
         return admin_link(appointment, f"{appointment.patient_name} {when}")

@@ -1,8 +1,12 @@
-"""A day's appointments from a CSV file, as the front desk exports it from Excel.
+"""A day's appointments from a spreadsheet: an Excel workbook (.xlsx) or a CSV file, as the
+front desk saves it from Excel.
 
-The file needs a header row naming the columns ``clinic`` (name or id), ``patient_name``,
+The sheet needs a header row naming the columns ``clinic`` (name or id), ``patient_name``,
 ``phone`` and ``starts_at`` (Korean headers such as 병원, 환자 이름, 전화번호, 예약 시각 work
-too). Korean Excel saves "CSV" in CP949 unless told to use UTF-8, so both are read.
+too). Korean Excel saves "CSV" in CP949 unless told to use UTF-8, so both are read; a
+workbook's first sheet is read with integrations.spreadsheets. Times may be written the ways
+Korean Excel writes them (2026-12-04 15:00, 2026.12.04 15:00, 2026/12/04 15:00,
+2026-12-04 오후 3:00:00) or be real date cells.
 
 Every valid row is imported even when others are not: ``read`` sorts rows into valid ones
 and errors (row number, column, message) without touching the database, and
@@ -22,9 +26,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from calls.phone import korean_number
-from integrations.clinics import reminders
+from integrations.clinics import reminders, spreadsheets
 from integrations.models import Appointment, Clinic
 
 T = TypeVar("T")
@@ -34,33 +40,40 @@ SEOUL = ZoneInfo("Asia/Seoul")
 # A day's appointments fit many times over; a bigger upload is the wrong file.
 MAX_BYTES = 1024 * 1024
 
-COLUMNS: dict[str, str] = {
-    "clinic": "병원",
-    "patient_name": "환자 이름",
-    "phone": "전화번호",
-    "starts_at": "예약 시각",
+COLUMNS: dict[str, object] = {
+    "clinic": _("Clinic"),
+    "patient_name": _("Patient name"),
+    "phone": _("Phone number"),
+    "starts_at": _("Appointment time"),
 }
 # Header spellings per column, compared without spaces and case.
 _ALIASES: dict[str, tuple[str, ...]] = {
     "clinic": ("clinic", "병원", "병원명", "병원이름"),
     "patient_name": ("patient_name", "patientname", "환자", "환자명", "환자이름", "이름"),
-    "phone": ("phone", "전화번호", "전화", "휴대폰", "휴대폰번호", "연락처"),
-    "starts_at": ("starts_at", "startsat", "예약시각", "예약일시", "일시", "시각"),
+    "phone": ("phone", "phonenumber", "전화번호", "전화", "휴대폰", "휴대폰번호", "연락처"),
+    "starts_at": ("starts_at", "startsat", "appointmenttime", "예약시각", "예약일시", "일시",
+                  "시각"),
 }
-EMPTY: dict[str, str] = {
-    "clinic": "병원이 비어 있습니다.",
-    "patient_name": "환자 이름이 비어 있습니다.",
-    "phone": "전화번호가 비어 있습니다.",
-    "starts_at": "예약 시각이 비어 있습니다.",
+EMPTY: dict[str, object] = {
+    "clinic": _("The clinic is empty."),
+    "patient_name": _("The patient name is empty."),
+    "phone": _("The phone number is empty."),
+    "starts_at": _("The appointment time is empty."),
 }
 NAME_MAX = Appointment._meta.get_field("patient_name").max_length
 PHONE_RAW_MAX = Appointment._meta.get_field("phone_raw").max_length
 _HEADER_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 
-# "2026-11-27 09:00" or "2026-11-27T09:00"; Excel also writes "9:00" and adds seconds.
+# "2026-11-27 09:00" or "2026-11-27T09:00"; Korean Excel also writes the date with dots or
+# slashes ("2026.11.27 9:00", "2026. 11. 27. 9:00", "2026/11/27 9:00"), a 12-hour clock
+# ("2026-11-27 오후 3:00:00", "… 3:00 PM") and seconds.
 _STARTS_AT = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?"
+    r"(?:T|\s+)(?:(오전|오후|AM|PM|am|pm)\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"(?:\s*(AM|PM|am|pm))?"
 )
+_AFTERNOON = {"오후", "PM", "pm"}
+_MORNING = {"오전", "AM", "am"}
 
 
 class FileProblem(ValueError):
@@ -112,21 +125,35 @@ class ImportReport:
 
 def _patient_name(value: str) -> str:
     if len(value) > NAME_MAX:
-        raise ValueError(f"환자 이름이 너무 깁니다 ({NAME_MAX}자까지).")
+        raise ValueError(gettext("The patient name is too long (%(max)d characters at most).")
+                         % {"max": NAME_MAX})
     return value
 
 
 def parse_starts_at(text: str) -> datetime:
-    """'YYYY-MM-DD HH:MM' (or with 'T') in Korean time, as an aware datetime."""
+    """A date and time as Korean Excel writes them (see _STARTS_AT), in Korean time, as an
+    aware datetime."""
     value = text.strip()
     match = _STARTS_AT.fullmatch(value)
     if not match:
-        raise ValueError(f"'{value}'은(는) 예약 시각 형식이 아닙니다 (예: 2026-11-27 14:30).")
-    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+        raise ValueError(gettext("'%(value)s' is not an appointment time "
+                                 "(e.g. 2026-11-27 14:30).") % {"value": value})
+    year, month, day, before, hour, minute, second, after = match.groups()
+    half = before or after
+    hour_24 = int(hour)
+    if half and not 1 <= hour_24 <= 12:
+        raise ValueError(gettext("'%(value)s' is not a date or time that exists.")
+                         % {"value": value})
+    if half in _AFTERNOON and hour_24 != 12:
+        hour_24 += 12
+    elif half in _MORNING and hour_24 == 12:
+        hour_24 = 0
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=SEOUL)
+        return datetime(int(year), int(month), int(day), hour_24, int(minute),
+                        int(second or 0), tzinfo=SEOUL)
     except ValueError:
-        raise ValueError(f"'{value}'은(는) 없는 날짜나 시각입니다.") from None
+        raise ValueError(gettext("'%(value)s' is not a date or time that exists.")
+                         % {"value": value}) from None
 
 
 def find_clinic(value: str, clinics: Sequence[Clinic]) -> Clinic:
@@ -140,8 +167,9 @@ def find_clinic(value: str, clinics: Sequence[Clinic]) -> Clinic:
     if len(named) == 1:
         return named[0]
     if named:
-        raise ValueError(f"이름이 '{value}'인 병원이 여러 곳입니다: 병원 번호(id)로 적어 주세요.")
-    raise ValueError(f"'{value}' 병원이 없습니다.")
+        raise ValueError(gettext("Several clinics are named '%(value)s': write the clinic's "
+                                 "number (id) instead.") % {"value": value})
+    raise ValueError(gettext("There is no clinic '%(value)s'.") % {"value": value})
 
 
 # --- the file ----------------------------------------------------------------------------
@@ -154,7 +182,8 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileProblem("파일을 읽을 수 없습니다: UTF-8 또는 CP949(EUC-KR) CSV로 저장해 주세요.")
+    raise FileProblem(gettext("The file cannot be read: save it as an Excel workbook (.xlsx) "
+                              "or as a UTF-8 or CP949 (EUC-KR) CSV."))
 
 
 def _header_columns(header: list[str]) -> dict[str, int]:
@@ -167,8 +196,9 @@ def _header_columns(header: list[str]) -> dict[str, int]:
     missing = [f"{key}({label})" for key, label in COLUMNS.items() if key not in positions]
     if missing:
         raise FileProblem(
-            "첫 줄(머리글)에 열 이름이 없습니다: " + ", ".join(missing)
-            + ". 머리글 예: clinic,patient_name,phone,starts_at"
+            gettext("The first row (the header) lacks these columns: %(missing)s. Header "
+                    "example: clinic,patient_name,phone,starts_at")
+            % {"missing": ", ".join(missing)}
         )
     return positions
 
@@ -179,7 +209,7 @@ def _parsed(
 ) -> T | None:
     """The cell read by ``parse``; None (and an error noted) when it is empty or bad."""
     if not values[column]:
-        errors.append(RowError(number, column, EMPTY[column]))
+        errors.append(RowError(number, column, str(EMPTY[column])))
         return None
     try:
         return parse(values[column])
@@ -198,7 +228,8 @@ def _check_row(
     starts_at = _parsed(number, values, "starts_at", parse_starts_at, errors)
     if starts_at is not None and starts_at <= now:
         errors.append(RowError(number, "starts_at",
-                               f"'{values['starts_at']}'은(는) 이미 지난 시각입니다."))
+                               gettext("'%(value)s' has already passed.")
+                               % {"value": values["starts_at"]}))
     if errors or clinic is None or name is None or phone is None or starts_at is None:
         return errors
     return ValidRow(number, clinic, name, phone, values["phone"][:PHONE_RAW_MAX], starts_at)
@@ -212,10 +243,17 @@ def read(
     Raises FileProblem when the file itself cannot be read. Empty rows (Excel leaves
     ",,," lines behind) are passed over.
     """
-    reader = csv.reader(io.StringIO(decode(data), newline=""))
+    if spreadsheets.is_workbook(data):
+        try:
+            reader = iter(spreadsheets.read_rows(data))
+        except spreadsheets.NotAWorkbook:
+            raise FileProblem(gettext("The workbook cannot be read: open it in Excel and save "
+                                      "it again as .xlsx.")) from None
+    else:
+        reader = csv.reader(io.StringIO(decode(data), newline=""))
     header = next(reader, None)
     if header is None:
-        raise FileProblem("빈 파일입니다.")
+        raise FileProblem(gettext("The file is empty."))
     positions = _header_columns(header)
     valid: list[ValidRow] = []
     errors: list[RowError] = []
@@ -268,12 +306,14 @@ def import_appointments(data: bytes, *, now: datetime | None = None) -> ImportRe
         existing = _existing_keys(valid)
         for row in valid:
             if row.key in existing:
-                report.duplicates.append(Duplicate(row.row, row.patient_name,
-                                                   "이미 등록된 예약과 같아 건너뜀"))
+                report.duplicates.append(Duplicate(
+                    row.row, row.patient_name,
+                    gettext("Skipped: the same as an appointment already entered")))
                 continue
             if row.key in seen:
-                report.duplicates.append(Duplicate(row.row, row.patient_name,
-                                                   f"{seen[row.key]}행과 같아 건너뜀"))
+                report.duplicates.append(Duplicate(
+                    row.row, row.patient_name,
+                    gettext("Skipped: the same as row %(row)d") % {"row": seen[row.key]}))
                 continue
             seen[row.key] = row.row
             report.created.append(_create(row))

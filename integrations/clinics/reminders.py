@@ -26,9 +26,10 @@ from calls.phone import format_phone, normalize_phone
 from integrations.clinics import voice
 from integrations.clinics.replies import is_courtesy_only, read_intent
 from integrations.formatting import korean_datetime
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import (
+    AnswerChannel,
     Appointment,
     AppointmentReply,
     AppointmentStatus,
@@ -132,16 +133,16 @@ def shift_before_quiet_hours(clinic: Clinic, moment: datetime) -> datetime | Non
 def why_not_now(appointment: Appointment, job: Job, now: datetime) -> str:
     """The reason this reminder must not go out now, or "" when it may."""
     if appointment.cycle != job.payload.get("cycle"):
-        return "예약이 변경되어 이전 안내는 보내지 않음"
+        return reasons.APPOINTMENT_MOVED
     if appointment.status != AppointmentStatus.SCHEDULED:
-        return f"예약 상태가 '{appointment.get_status_display()}'"
+        return reasons.appointment_status(appointment.status)
     if OptOut.objects.filter(phone=appointment.phone).exists():
-        return "수신 거부한 번호"
+        return reasons.OPTED_OUT
     if in_quiet_hours(appointment.clinic, now):
-        return "조용한 시간"
+        return reasons.QUIET_HOURS
     notice = timedelta(minutes=settings.REMINDER_MIN_NOTICE_MINUTES)
     if now > appointment.starts_at - notice:
-        return f"너무 늦음: 예약 {korean_datetime(appointment.starts_at)}까지 {notice} 미만"
+        return reasons.too_late(settings.REMINDER_MIN_NOTICE_MINUTES)
     return ""
 
 
@@ -165,7 +166,7 @@ def sms_text(appointment: Appointment) -> str:
 def send_reminder_sms(job: Job) -> Done | Skipped:
     appointment = _appointment(job)
     if appointment is None:
-        return Skipped("예약이 삭제됨")
+        return Skipped(reasons.APPOINTMENT_DELETED)
     reason = why_not_now(appointment, job, timezone.now())
     if reason:
         return Skipped(reason)
@@ -185,7 +186,7 @@ def send_reminder_sms(job: Job) -> Done | Skipped:
 def place_reminder_call(job: Job) -> Done | Skipped:
     appointment = _appointment(job)
     if appointment is None:
-        return Skipped("예약이 삭제됨")
+        return Skipped(reasons.APPOINTMENT_DELETED)
     reason = why_not_now(appointment, job, timezone.now())
     if reason:
         return Skipped(reason)
@@ -248,13 +249,16 @@ def handle_reply(message: Message) -> None:
         return
     if intent == ReplyIntent.OTHER and is_courtesy_only(message.body):
         return  # "감사합니다" after confirming needs nobody's attention
-    apply_answer(appointment.pk, intent, note=message.body)
+    apply_answer(appointment.pk, intent, note=message.body, via=AnswerChannel.SMS)
 
 
-def apply_answer(appointment_pk: int, intent: str, note: str = "") -> Appointment:
-    """Confirm, cancel or hand to staff, under the row lock the call step also takes."""
+def apply_answer(appointment_pk: int, intent: str, note: str = "",
+                 via: str = "") -> Appointment:
+    """Confirm, cancel or hand to staff, under the row lock the call step also takes;
+    ``via`` (an AnswerChannel) records how the answer came."""
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().get(pk=appointment_pk)
+        before = appointment.status
         if intent == ReplyIntent.CONFIRM and appointment.status != AppointmentStatus.CANCELLED:
             appointment.status = AppointmentStatus.CONFIRMED
         elif intent == ReplyIntent.CANCEL:
@@ -262,11 +266,14 @@ def apply_answer(appointment_pk: int, intent: str, note: str = "") -> Appointmen
         elif intent == ReplyIntent.OTHER:
             appointment.status = AppointmentStatus.NEEDS_STAFF
             appointment.staff_note = note[:1000]
-        appointment.save(update_fields=["status", "staff_note", "updated_at"])
+        if appointment.status != before:
+            appointment.answered_via = via
+        appointment.save(update_fields=["status", "staff_note", "answered_via", "updated_at"])
     return appointment
 
 
-def apply_key_press(appointment_pk: int, call_id: str, digits: str, note: str = "") -> str:
+def apply_key_press(appointment_pk: int, call_id: str, digits: str, note: str = "",
+                    via: str = "") -> str:
     """Apply the key pressed during one reminder call, once per call; return the keys that
     count for that call (the first press's, when this is a copy or a replay of it).
 
@@ -281,7 +288,7 @@ def apply_key_press(appointment_pk: int, call_id: str, digits: str, note: str = 
                         "nothing", call_id)
             return earlier
         ReminderKeyPress.objects.create(call_id=call_id, appointment=appointment, digits=digits)
-        apply_answer(appointment_pk, voice.intent_of_digits(digits), note=note)
+        apply_answer(appointment_pk, voice.intent_of_digits(digits), note=note, via=via)
     return digits
 
 

@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from calls.bounds import CALL_ID_SHAPE
 from integrations import voiceml
 from integrations.clinics import reminders, voice
-from integrations.models import Appointment
+from integrations.jobs import reasons
+from integrations.models import AnswerChannel, Appointment
 
 logger = logging.getLogger(__name__)
 
@@ -50,5 +51,5 @@ def reminder_answer(
         return JsonResponse({"error": "CallId is missing or not a ClawOps call id"}, status=400)
     digits = fields.get("Digits", "")[:MAX_DIGITS]
     applied = reminders.apply_key_press(appointment.pk, call_id, digits,
-                                        note=f"전화에서 {digits or '(없음)'}번을 누름")
+                                        note=reasons.pressed_key(digits), via=AnswerChannel.CALL)
     return voice.closing(voice.intent_of_digits(applied), appointment)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from calls.models import ArtifactStatus, Summary, Transcript
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.outcomes import Done, NotYet
 from integrations.models import Job
 from integrations.outbound import clawops
@@ -39,7 +39,7 @@ def fetch_artifacts(job: Job) -> Done | NotYet:
     delays = settings.ARTIFACT_POLL_DELAYS
     asked = ledger.polls(job) + 1  # delays[0] was the wait before the first ask
     if pending and asked < len(delays):
-        return NotYet(f"{' and '.join(pending)} still pending", delays[asked])
+        return NotYet(reasons.still_pending(pending), delays[asked])
     # Final, or waited long enough: the CRM record goes now with what exists.
     ledger.make_due_now(kinds.CRM_ACTIVITY, call.call_id)
     return Done(states)

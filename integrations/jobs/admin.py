@@ -7,15 +7,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from calls.admin_display import SeoulTimesAdmin
+from calls.admin_display import SeoulTimesAdmin, seoul_field
 from integrations import audit
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
+from integrations.jobs.display import state_text
 from integrations.models import Job, JobState
 
 
 class KindFilter(admin.SimpleListFilter):
-    title = "종류"
+    title = _("Kind")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
@@ -27,14 +30,18 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(SeoulTimesAdmin):
-    list_display = ("created_at", "kind_label", "subject", "call_link", "state", "attempts",
-                    "next_attempt_at", "missed_call_count", "error_excerpt")
+    change_list_template = "admin/integrations/job/change_list.html"
+    list_display = ("created", "kind_label", "state_display", "subject", "call_link",
+                    "attempts", "next_attempt", "missed_call_count", "error_excerpt")
     list_filter = (KindFilter, "state")
     search_fields = ("subject", "group_key", "call__call_id")
     list_select_related = ("call",)
     show_full_result_count = False
     actions = ("retry_now",)
     readonly_fields = [field.name for field in Job._meta.fields]
+
+    created = seoul_field("created_at", _("Created"))
+    next_attempt = seoul_field("next_attempt_at", _("Next attempt"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -45,38 +52,38 @@ class JobAdmin(SeoulTimesAdmin):
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("integrations.retry_job")
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        # Say which integrations are off, so skipped jobs are never a mystery.
-        for name, reason in kinds.integration_problems().items():
-            messages.warning(request, f"{name} 연동이 꺼져 있습니다: {reason}")
-        return super().changelist_view(request, extra_context)
-
-    @admin.display(description="종류", ordering="kind")
+    @admin.display(description=_("Kind"), ordering="kind")
     def kind_label(self, job: Job) -> str:
         return kinds.label(job.kind)
 
-    @admin.display(description="통화")
+    @admin.display(description=_("Status"), ordering="state")
+    def state_display(self, job: Job) -> str:
+        return state_text(job.state, job.kind)
+
+    @admin.display(description=_("Call"))
     def call_link(self, job: Job) -> str:
         if job.call is None:
             return "—"
         url = reverse("admin:calls_call_change", args=[job.call_id])
         return format_html('<a href="{}">{}</a>', url, job.call.call_id)
 
-    @admin.display(description="부재중 횟수")
+    @admin.display(description=_("Missed calls"))
     def missed_call_count(self, job: Job) -> int | str:
         if job.kind != kinds.SLACK_MISSED_CALL:
             return ""
         return len(job.payload.get("call_ids", []))
 
-    @admin.display(description="마지막 오류")
+    @admin.display(description=_("Last error"))
     def error_excerpt(self, job: Job) -> str:
-        return job.last_error[:120]
+        return reasons.reason_text(job.last_error)[:120]
 
-    @admin.action(description="지금 다시 시도", permissions=["retry"])
+    @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         retried = 0
         for job in queryset.exclude(state=JobState.RUNNING):
             if ledger.reopen(job, reset_attempts=True):
                 retried += 1
                 audit.record(request.user, "retry_job", job)
-        self.message_user(request, f"{retried}건을 다시 시도합니다.", messages.SUCCESS)
+        self.message_user(request, ngettext("Retrying %(count)d job.",
+                                            "Retrying %(count)d jobs.", retried)
+                          % {"count": retried}, messages.SUCCESS)

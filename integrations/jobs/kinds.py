@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from integrations.jobs.outcomes import Outcome
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class JobKind:
     name: str
-    label: str
+    label: str  # lazily translated
     # "package.module.function", imported when a job of this kind first runs.
     handler_path: str
     # The integration it uses: the job is skipped while that integration is off.
@@ -47,11 +48,16 @@ INTEGRATION_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+def missing_settings(name: str) -> tuple[str, ...]:
+    """The settings integration ``name`` needs and does not have ("" counts as missing)."""
+    return tuple(s for s in INTEGRATION_SETTINGS.get(name, ()) if not getattr(settings, s))
+
+
 def integration_problems() -> dict[str, str]:
     """Each integration that is off, with the reason (missing settings)."""
     problems: dict[str, str] = {}
-    for name, needed in INTEGRATION_SETTINGS.items():
-        missing = [setting for setting in needed if not getattr(settings, setting)]
+    for name in INTEGRATION_SETTINGS:
+        missing = missing_settings(name)
         if missing:
             verb = "is" if len(missing) == 1 else "are"
             problems[name] = f"{' and '.join(missing)} {verb} not set"
@@ -71,27 +77,30 @@ ORDER_SETTLE = "order.settle"
 
 _FOLLOW_UPS = "integrations.follow_ups"
 _KINDS = [
-    JobKind(SLACK_MISSED_CALL, "부재중 Slack 알림",
+    JobKind(SLACK_MISSED_CALL, _("Missed-call Slack alert"),
             f"{_FOLLOW_UPS}.missed_calls.send_missed_call_alert",
             integration="slack", resend_when_in_doubt=False),
-    JobKind(FETCH_ARTIFACTS, "녹취록·요약 가져오기", f"{_FOLLOW_UPS}.artifacts.fetch_artifacts",
+    JobKind(FETCH_ARTIFACTS, _("Fetch transcript and summary"),
+            f"{_FOLLOW_UPS}.artifacts.fetch_artifacts",
             integration="clawops", resend_when_in_doubt=True),
     # The CRM dedupes on the Idempotency-Key header we send.
-    JobKind(CRM_ACTIVITY, "CRM 통화 기록", f"{_FOLLOW_UPS}.crm.push_activity",
+    JobKind(CRM_ACTIVITY, _("CRM call record"), f"{_FOLLOW_UPS}.crm.push_activity",
             integration="crm", resend_when_in_doubt=True),
     # A call or SMS that may exist is never created again blindly (product.md rule 6).
-    JobKind(REMINDER_SMS, "예약 안내 문자", "integrations.clinics.reminders.send_reminder_sms",
+    JobKind(REMINDER_SMS, _("Appointment reminder SMS"),
+            "integrations.clinics.reminders.send_reminder_sms",
             integration="clawops", resend_when_in_doubt=False),
-    JobKind(REMINDER_CALL, "예약 확인 전화", "integrations.clinics.reminders.place_reminder_call",
+    JobKind(REMINDER_CALL, _("Appointment reminder call"),
+            "integrations.clinics.reminders.place_reminder_call",
             integration="clawops", resend_when_in_doubt=False),
-    JobKind(ORDER_CONFIRMATION_CALL, "주문 확인 전화",
+    JobKind(ORDER_CONFIRMATION_CALL, _("Order confirmation call"),
             "integrations.orders.confirmation_calls.place_confirmation_call",
             integration="order_calls", resend_when_in_doubt=False),
-    JobKind(CALLBACK_CALL, "직원 요청 콜백",
+    JobKind(CALLBACK_CALL, _("Staff call-back"),
             "integrations.callbacks.callback_calls.place_callback_call",
             integration="callbacks", resend_when_in_doubt=False),
     # Internal work (no integration to be off); settling twice changes nothing.
-    JobKind(ORDER_SETTLE, "주문 통화 결과 반영",
+    JobKind(ORDER_SETTLE, _("Order call outcome"),
             "integrations.orders.confirmation_calls.settle_after_call",
             integration="", resend_when_in_doubt=True),
 ]

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.jobs import kinds, outcomes
+from integrations.jobs import kinds, outcomes, reasons
 from integrations.models import Job, JobState
 from integrations.outbound.http import OutboundError
 
@@ -135,7 +135,8 @@ def run(job_id: int) -> str:
         return _finish(job, JobState.FAILED, error=f"no handler for job kind {job.kind!r}")
     off = kinds.integration_problems().get(kind.integration)
     if off:
-        return _finish(job, JobState.SKIPPED, error=f"{kind.integration} is off: {off}")
+        return _finish(job, JobState.SKIPPED, error=reasons.integration_off(
+            kind.integration, kinds.missing_settings(kind.integration)))
     try:
         outcome = kind.handler(job)
     except OutboundError as exc:
@@ -224,14 +225,13 @@ def sweep() -> dict[str, int]:
         if job.sending_since and not (kind and kind.resend_when_in_doubt):
             unknown += stale.update(
                 state=JobState.UNKNOWN, finished_at=now, lease_until=None, updated_at=now,
-                last_error="the worker stopped while sending; it may have arrived — check "
-                "before retrying",
+                last_error=reasons.WORKER_STOPPED_SENDING,
             )
         else:
             requeued += stale.update(
                 state=JobState.PENDING, next_attempt_at=now, lease_until=None,
                 sending_since=None, enqueued_at=None, updated_at=now,
-                last_error="the worker stopped before finishing; running again",
+                last_error=reasons.WORKER_STOPPED,
             )
     due = list(
         Job.objects.filter(state=JobState.PENDING, next_attempt_at__lte=now)

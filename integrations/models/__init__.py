@@ -6,6 +6,7 @@ from integrations.audit.models import AuditEntry
 from integrations.models.api_keys import ApiKey
 from integrations.models.callbacks import CallbackRequest
 from integrations.models.clinics import (
+    AnswerChannel,
     Appointment,
     AppointmentReply,
     AppointmentStatus,
@@ -21,6 +22,7 @@ from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 __all__ = [
+    "AnswerChannel",
     "OPEN_STATES",
     "ApiKey",
     "Appointment",

@@ -6,76 +6,89 @@ from datetime import time
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call, Message
 
 
 class QuietHoursPolicy(models.TextChoices):
-    SEND_EARLIER = "earlier", "조용한 시간 전에 미리 보냄"
-    SKIP = "skip", "보내지 않음"
+    SEND_EARLIER = "earlier", _("Send before quiet hours")
+    SKIP = "skip", _("Do not send")
 
 
 class Clinic(models.Model):
-    name = models.CharField("병원 이름", max_length=100)
-    phone = models.CharField("변경 문의 번호", max_length=32)
-    from_number = models.CharField("발신 번호(ClawOps)", max_length=32)
-    reminder_lead_minutes = models.PositiveIntegerField("안내 문자(예약 몇 분 전)", default=60)
+    name = models.CharField(_("Clinic name"), max_length=100)
+    phone = models.CharField(_("Number for changes"), max_length=32)
+    from_number = models.CharField(_("Sending number (ClawOps)"), max_length=32)
+    reminder_lead_minutes = models.PositiveIntegerField(_("Reminder SMS (minutes before)"),
+                                                        default=60)
     escalation_delay_minutes = models.PositiveIntegerField(
-        "미확인 시 전화(문자 후 몇 분)", default=10
+        _("Call if unconfirmed (minutes after SMS)"), default=10
     )
-    quiet_start = models.TimeField("조용한 시간 시작", default=time(21, 0))
-    quiet_end = models.TimeField("조용한 시간 끝", default=time(8, 0))
+    quiet_start = models.TimeField(_("Quiet hours start"), default=time(21, 0))
+    quiet_end = models.TimeField(_("Quiet hours end"), default=time(8, 0))
     quiet_hours_policy = models.CharField(
-        "조용한 시간에 걸리면", max_length=8, choices=QuietHoursPolicy.choices,
+        _("If in quiet hours"), max_length=8, choices=QuietHoursPolicy.choices,
         default=QuietHoursPolicy.SEND_EARLIER,
     )
 
     class Meta:
-        verbose_name = "병원"
-        verbose_name_plural = "병원"
+        verbose_name = _("Clinic")
+        verbose_name_plural = _("Clinics")
 
     def __str__(self) -> str:
         return self.name
 
 
 class AppointmentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "예약됨"
-    CONFIRMED = "confirmed", "확인됨"
-    CANCELLED = "cancelled", "취소됨"
-    NEEDS_STAFF = "needs_staff", "직원 확인 필요"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NEEDS_STAFF = "needs_staff", _("Needs staff")
+
+
+class AnswerChannel(models.TextChoices):
+    """How an appointment got its answer: what the reminder outcomes chart counts."""
+
+    SMS = "sms", _("By SMS")
+    CALL = "call", _("By key press")
+    STAFF = "staff", _("By staff")
 
 
 class Appointment(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments",
-                               verbose_name="병원")
-    patient_name = models.CharField("환자 이름", max_length=100)
-    phone = models.CharField("전화번호", max_length=32, db_index=True)
-    phone_raw = models.CharField("전화번호(입력값)", max_length=64, blank=True)
-    starts_at = models.DateTimeField("예약 시각", db_index=True)
-    status = models.CharField("상태", max_length=16, choices=AppointmentStatus.choices,
+                               verbose_name=_("Clinic"))
+    patient_name = models.CharField(_("Patient name"), max_length=100)
+    phone = models.CharField(_("Phone number"), max_length=32, db_index=True)
+    phone_raw = models.CharField(_("Phone number (as entered)"), max_length=64, blank=True)
+    starts_at = models.DateTimeField(_("Appointment time"), db_index=True)
+    status = models.CharField(_("Status"), max_length=16, choices=AppointmentStatus.choices,
                               default=AppointmentStatus.SCHEDULED, db_index=True)
     # A reschedule starts a new reminder cycle: jobs are keyed by it, so each cycle
     # reminds once and an old cycle's jobs find themselves outdated.
-    cycle = models.PositiveIntegerField("안내 회차", default=1)
+    cycle = models.PositiveIntegerField(_("Reminder cycle"), default=1)
     # The booking system's own id, when the appointment came through the API: unique per
     # clinic, so the same booking sent twice is one appointment.
-    external_id = models.CharField("예약 시스템 ID", max_length=64, null=True, blank=True)
+    external_id = models.CharField(_("Booking system ID"), max_length=64, null=True,
+                                   blank=True)
     # The reminders of the current cycle, once sent.
     reminder_message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name="안내 문자",
+        verbose_name=_("Reminder SMS"),
     )
     reminder_call = models.ForeignKey(
         Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name="안내 전화",
+        verbose_name=_("Reminder call"),
     )
-    staff_note = models.TextField("직원 확인 사유", blank=True)
-    created_at = models.DateTimeField("등록", auto_now_add=True)
-    updated_at = models.DateTimeField("변경", auto_now=True)
+    staff_note = models.TextField(_("Why staff must check"), blank=True)
+    answered_via = models.CharField(_("Answered"), max_length=8, choices=AnswerChannel.choices,
+                                    blank=True)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("Changed"), auto_now=True)
 
     class Meta:
-        verbose_name = "예약"
-        verbose_name_plural = "예약"
+        verbose_name = _("Appointment")
+        verbose_name_plural = _("Appointments")
         ordering = ["starts_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "external_id"],
@@ -92,38 +105,39 @@ class Appointment(models.Model):
 class OptOut(models.Model):
     """A number that asked for no more reminders (수신거부 / STOP)."""
 
-    phone = models.CharField("전화번호", max_length=32, unique=True)
-    reason = models.TextField("받은 문자", blank=True)
-    created_at = models.DateTimeField("시각", auto_now_add=True)
+    phone = models.CharField(_("Phone number"), max_length=32, unique=True)
+    reason = models.TextField(_("Text received"), blank=True)
+    created_at = models.DateTimeField(_("Time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "수신 거부"
-        verbose_name_plural = "수신 거부"
+        verbose_name = _("Opt-out")
+        verbose_name_plural = _("Opt-outs")
 
     def __str__(self) -> str:
         return self.phone
 
 
 class ReplyIntent(models.TextChoices):
-    CONFIRM = "confirm", "확인"
-    CANCEL = "cancel", "취소"
-    OPT_OUT = "opt_out", "수신 거부"
-    OTHER = "other", "직원 확인 필요"
+    CONFIRM = "confirm", _("Confirm")
+    CANCEL = "cancel", _("Cancel")
+    OPT_OUT = "opt_out", _("Opt-out")
+    OTHER = "other", _("Needs staff")
 
 
 class AppointmentReply(models.Model):
     """An inbound SMS matched to an appointment (or to none), with what it was read as."""
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="reply",
-                                   verbose_name="문자")
+                                   verbose_name=_("Text message"))
     appointment = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True,
-                                    blank=True, related_name="replies", verbose_name="예약")
-    intent = models.CharField("해석", max_length=16, choices=ReplyIntent.choices)
-    created_at = models.DateTimeField("시각", auto_now_add=True)
+                                    blank=True, related_name="replies",
+                                    verbose_name=_("Appointment"))
+    intent = models.CharField(_("Read as"), max_length=16, choices=ReplyIntent.choices)
+    created_at = models.DateTimeField(_("Time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "환자 답장"
-        verbose_name_plural = "환자 답장"
+        verbose_name = _("Patient reply")
+        verbose_name_plural = _("Patient replies")
         ordering = ["-created_at"]
 
 
@@ -132,13 +146,13 @@ class ReminderKeyPress(models.Model):
     Gather request posted again (a retry, or a captured request replayed later) finds it
     and changes nothing, so a staff decision taken since is never undone by an old press."""
 
-    call_id = models.CharField("통화 ID", max_length=64)
+    call_id = models.CharField(_("Call ID"), max_length=64)
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
-                                    related_name="key_presses", verbose_name="예약")
-    digits = models.CharField("누른 번호", max_length=16)
-    received_at = models.DateTimeField("시각", auto_now_add=True)
+                                    related_name="key_presses", verbose_name=_("Appointment"))
+    digits = models.CharField(_("Keys pressed"), max_length=16)
+    received_at = models.DateTimeField(_("Time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "안내 전화 응답"
-        verbose_name_plural = "안내 전화 응답"
+        verbose_name = _("Reminder call answer")
+        verbose_name_plural = _("Reminder call answers")
         constraints = [models.UniqueConstraint(fields=["call_id"], name="key_press_once_per_call")]

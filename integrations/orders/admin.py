@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from calls.admin_display import (
@@ -30,12 +31,12 @@ from calls.admin_display import (
 from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
-from integrations import audit, checks
-from integrations.callbacks.admin import state_label, status_label
-from integrations.formatting import won
-from integrations.jobs import kinds
+from integrations import audit
+from integrations.callbacks.admin import status_label
+from integrations.jobs import kinds, reasons
+from integrations.jobs.display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
-from integrations.orders import agent_context, confirmation_calls
+from integrations.orders import confirmation_calls
 
 
 def status_badge(status: str) -> str:
@@ -52,7 +53,7 @@ class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     number_search_fields = ("customer_phone",)
     id_search_fields = ("order_id",)
     text_search_fields = ("customer_name",)
-    search_help_text = "주문 번호, 고객 이름 또는 전화번호(형식 무관)"
+    search_help_text = _("Order number, customer name or phone number (any format)")
     fields = ("order_id", "received", "status_display", "customer_name", "phone",
               "customer_phone_raw", "items_display", "amount", "body_display")
     readonly_fields = fields
@@ -60,36 +61,30 @@ class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(call_total=Count("calls"))
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        # The same warnings `manage.py check` gives, for the two things orders need.
-        problems = checks.order_webhook_configured(None) + checks.integration_warnings(
-            ("order_calls",))
-        for problem in problems:
-            messages.warning(request, f"주문 확인 전화 설정 확인 필요: {problem.msg}")
-        return super().changelist_view(request, extra_context)
-
-    received = seoul_field("received_at", "접수 시각")
+    received = seoul_field("received_at", _("Ordered at"))
 
     phone = phone_column("customer_phone", _("Customer number"), ordering="customer_phone")
 
-    @admin.display(description="금액", ordering="total_price")
+    @admin.display(description=_("Amount"), ordering="total_price")
     def amount(self, order: Order) -> str:
-        return won(order.total_price)
+        # formatting.won is the customer's Korean; staff read the amount in their language.
+        return gettext("%(amount)s won") % {"amount": f"{order.total_price:,}"}
 
-    @admin.display(description="상태", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_display(self, order: Order) -> str:
         return status_badge(order.status)
 
-    @admin.display(description="확인 전화", ordering="call_total")
+    @admin.display(description=_("Confirmation calls"), ordering="call_total")
     def call_count(self, order: Order) -> str:
         total = getattr(order, "call_total", None)
-        return f"{total}회" if total else "-"
+        return ngettext("%(count)d call", "%(count)d calls", total) % {"count": total} \
+            if total else "-"
 
-    @admin.display(description="주문 상품")
+    @admin.display(description=_("Items"))
     def items_display(self, order: Order) -> str:
-        return agent_context.items_text(order.items) or "-"
+        return ", ".join(_item_text(item) for item in order.items) or "-"
 
-    @admin.display(description="받은 본문")
+    @admin.display(description=_("Body received"))
     def body_display(self, order: Order) -> str:
         raw = bytes(order.raw_body)
         try:
@@ -106,6 +101,14 @@ class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
         response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
         audit.record_transcript_view(request, context.get("answered_call"), context)
         return response
+
+
+def _item_text(item: object) -> str:
+    """An item in the reader's language (orders.items_text is what the agent reads out)."""
+    if isinstance(item, dict) and item.get("quantity"):
+        return gettext("%(name)s × %(quantity)s") % {"name": item.get("name", ""),
+                                                       "quantity": item["quantity"]}
+    return str(item.get("name", "")) if isinstance(item, dict) else str(item)
 
 
 def order_page_context(order: Order) -> dict[str, Any]:
@@ -132,11 +135,11 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "link": format_html('<a href="{}">{}</a>',
                                     reverse("admin:integrations_job_change", args=[job.pk]),
                                     job.subject),
-                "state": state_label(job.state),
+                "state": state_text(job.state, job.kind),
                 "attempts": job.attempts,
                 "next_attempt": (seoul_time(job.next_attempt_at)
                                  if job.state == JobState.PENDING else "-"),
-                "error": job.last_error[:300],
+                "error": reasons.reason_text(job.last_error)[:300],
             }
             for job in jobs.order_by("created_at", "id")
         ],

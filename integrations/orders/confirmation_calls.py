@@ -21,7 +21,7 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.vocabulary import FINAL_CALL_STATUSES, FINAL_HANGUP_CAUSES, CallStatus
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
 from integrations.orders.agent_context import call_context
@@ -96,9 +96,9 @@ def place_confirmation_call(job: Job) -> Done | Skipped:
 def why_not(order: Order, attempt: int) -> str:
     """The reason this attempt must not be placed, or "" when it may."""
     if order.status == OrderStatus.ANSWERED:
-        return "이미 고객과 통화한 주문"
+        return reasons.ORDER_REACHED
     if order.calls.count() >= attempt:
-        return f"{attempt}차 확인 전화는 이미 걸었음"
+        return reasons.attempt_placed(attempt)
     return ""
 
 
@@ -109,7 +109,7 @@ SETTLE_CHECK_AFTER = timedelta(minutes=1)
 def _place(job: Job, attempt: int) -> Done | Skipped:
     order = Order.objects.filter(pk=job.payload.get("order")).first()
     if order is None:
-        return Skipped("주문이 삭제됨")
+        return Skipped(reasons.ORDER_DELETED)
     reason = why_not(order, attempt)
     if reason:
         return Skipped(reason)

@@ -35,6 +35,7 @@ from calls.phone import korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
 from integrations.api import problems, schema
 from integrations.api.serializers import COMMON_ERRORS, Text
+from integrations.jobs import kinds, reasons
 from integrations.models import Order
 from integrations.orders import confirmation_calls
 
@@ -153,8 +154,12 @@ class OrderSerializer(serializers.Serializer):
         return value
 
 
+# "stored" with "call": "disabled" while the call cannot be placed (settings missing;
+# "reason" names them): the order is kept, and nothing is promised.
 ACCEPTED = inline_serializer("OrderAccepted", {
-    "status": serializers.ChoiceField(choices=["call_initiated"]),
+    "status": serializers.ChoiceField(choices=["call_initiated", "stored"]),
+    "call": serializers.ChoiceField(choices=["disabled"], required=False),
+    "reason": serializers.CharField(required=False),
     "duplicate": serializers.BooleanField(required=False),
 })
 
@@ -240,6 +245,7 @@ class OrderWebhookView(APIView):
             logger.exception("database unavailable; order webhook not acknowledged")
             raise problems.Problem(503, _("The database is unavailable; retry later.")
                                    ) from None
+        answer = call_answer()
         if not created:
             differences = differing_fields(order, received)
             if differences:
@@ -247,8 +253,18 @@ class OrderWebhookView(APIView):
                 raise problems.Problem(409, _("An order with this order_id was received with "
                                               "other content; the first one is kept."),
                                        errors=differences)
-            return Response({"status": "call_initiated", "duplicate": True}, status=202)
-        return Response({"status": "call_initiated"}, status=202)
+            return Response({**answer, "duplicate": True}, status=202)
+        return Response(answer, status=202)
+
+
+def call_answer() -> dict[str, str]:
+    """What the shop is told about the call: placed only while order calls are on; else the
+    order is kept and the answer says why no call follows."""
+    missing = kinds.missing_settings("order_calls")
+    if missing:
+        return {"status": "stored", "call": "disabled",
+                "reason": reasons.integration_off("order_calls", missing)}
+    return {"status": "call_initiated"}
 
 
 def differing_fields(order: Order, received: dict[str, Any]) -> dict[str, list[str]]:

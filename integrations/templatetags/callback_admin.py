@@ -11,8 +11,9 @@ from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
 from integrations.callbacks import callback_calls
-from integrations.callbacks.admin import new_url, state_label, status_label
-from integrations.jobs import kinds
+from integrations.callbacks.admin import new_url, status_label
+from integrations.jobs import integration_status, kinds, reasons
+from integrations.jobs.display import state_text
 from integrations.models import CallbackRequest, Job
 
 register = template.Library()
@@ -37,8 +38,8 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
             "requested": seoul_time(request.requested_at),
             "by": request.requested_by.get_username(),
             "number": format_phone(request.number),
-            "job_state": state_label(job.state if job else None),
-            "job_error": job.last_error[:200] if job else "",
+            "job_state": state_text(job.state if job else None, kinds.CALLBACK_CALL),
+            "job_error": reasons.reason_text(job.last_error)[:200] if job else "",
             "placed_call": admin_link(request.placed_call,
                                       request.placed_call.call_id if request.placed_call else None),
             "placed_status": status_label(request.placed_call.status)
@@ -53,4 +54,5 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
         "can_place": user.has_perm(callback_calls.PERMISSION),
         "number": format_phone(number) if number else "",
         "new_url": new_url(call),
+        "nothing_sent": integration_status.nothing_sent("callbacks"),
     }

@@ -223,12 +223,12 @@ def test_it_shows_the_events_of_a_call_in_order_in_korean_time(admin_client):
 
     events = response.context["events"]
     assert [(e["time"], e["status"]) for e in events] == [
-        ("2026-11-26 09:15:00", "발신 시작"),
-        ("2026-11-26 09:15:01", "벨 울림"),
-        ("2026-11-26 09:15:06", "응답"),
-        ("2026-11-26 09:17:06", "통화 완료"),
+        ("09:15:00", "발신 시작"),
+        ("09:15:01", "벨 울림"),
+        ("09:15:06", "응답"),
+        ("09:17:06", "통화 완료"),
     ]
-    assert "answered_by: human" in events[-1]["details"]
+    assert "응답 주체: 사람" in events[-1]["details"]
     assert 'id="call-events"' in response.content.decode()
 
 
@@ -280,7 +280,7 @@ def test_it_shows_the_transcript_and_the_summary(admin_client):
 
     page = call_page(admin_client, "CA7e1f2a").content.decode()
 
-    for text in ("안녕하세요, 행복치과입니다.", "1:05", "CUSTOMER", "예약 변경 요청",
+    for text in ("안녕하세요, 행복치과입니다.", "1:05", "고객", "예약 변경 요청",
                  "목요일 3시로 변경", "<li>차트 갱신</li>", "positive", "핵심 요약"):
         assert text in page
     transcript = page[page.index('id="call-transcript"'):]

@@ -31,7 +31,8 @@ def test_it_formats_numbers_for_korean_readers(number, shown):
     [("010-1234-5678", "01012345678"), ("+82 10-1234-5678", "01012345678"),
      ("011-123-4567", "0111234567"), ("02-1234-5678", "0212345678"),
      ("031-123-4567", "0311234567"), ("070-5235-1234", "07052351234"),
-     ("080-123-4567", "0801234567"), ("1588-1234", "15881234")],
+     ("080-123-4567", "0801234567"), ("1588-1234", "15881234"),
+     ("1012345678", "01012345678")],  # Excel lost the 0 in a number cell
 )
 def test_it_accepts_numbers_of_the_korean_numbering_plan_and_stores_domestic_digits(raw, stored):
     assert korean_number(raw) == stored

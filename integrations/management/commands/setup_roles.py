@@ -1,8 +1,8 @@
 """``python manage.py setup_roles``: the staff groups and what each may do in admin.
 
 - 프런트 데스크: reads the call log, messages, deliveries, clinics, orders and jobs; keeps
-  appointments; calls customers back. Cannot retry jobs, replay deliveries or change
-  settings-like data (clinics).
+  appointments; records an opt-out a patient asked for; calls customers back. Cannot retry
+  jobs, replay deliveries or change settings-like data (clinics).
 - 관리자: everything in clawsite's apps and the task queue, including "retry now" on jobs
   and replaying deliveries; not user accounts (that stays with superusers).
 
@@ -37,6 +37,7 @@ FRONT_DESK_PERMISSIONS = (
     "integrations.change_appointment",
     "integrations.view_appointmentreply",
     "integrations.view_optout",
+    "integrations.add_optout",
     "integrations.view_order",
     "integrations.view_job",
     "integrations.view_callbackrequest",

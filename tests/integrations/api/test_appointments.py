@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection
 
 from integrations.clinics import reminders
-from integrations.jobs import kinds
+from integrations.jobs import kinds, reasons
 from integrations.models import Appointment, AppointmentStatus, Job, JobState
 from tests.helpers import in_parallel
 from tests.integrations.api.api_client import (
@@ -356,7 +356,7 @@ def test_delete_cancels_keeps_the_row_and_sends_nothing_more(api):
 
         assert ledger.run(sms.pk) == JobState.SKIPPED
     sms.refresh_from_db()
-    assert "취소됨" in sms.last_error
+    assert sms.last_error == reasons.appointment_status(AppointmentStatus.CANCELLED)
 
 
 def test_put_is_not_allowed_and_changes_nothing(api):

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from calls.models import Call, Message
 from integrations.clinics import reminders
-from integrations.jobs import kinds
+from integrations.jobs import kinds, reasons
 from integrations.models import (
     Appointment,
     AppointmentStatus,
@@ -103,7 +103,7 @@ def test_it_starts_a_new_cycle_when_the_time_changes(admin_client, clinic, morni
         old.refresh_from_db()
         assert old.state == JobState.PENDING
         reason = reminders.why_not_now(appointment, old, seoul(11, 27, 13, 10))
-        assert reason == "예약이 변경되어 이전 안내는 보내지 않음"
+        assert reason == reasons.APPOINTMENT_MOVED
     assert Job.objects.count() == 4
 
 
@@ -186,7 +186,7 @@ def test_it_shows_the_columns_the_front_desk_reads(admin_client, clinic, morning
     page = admin_client.get(APPOINTMENTS).content.decode()
 
     for text in ("김민수", "서울치과", "2026-11-27 14:00", "010-1111-2222", "예약됨",
-                 "대기 (11-27 13:00)", "대기 (11-27 13:10)", "CSV 가져오기"):
+                 "대기 (2026-11-27 13:00)", "대기 (2026-11-27 13:10)", "예약 가져오기"):
         assert text in page
 
 
@@ -205,8 +205,9 @@ def test_it_shows_each_step_of_the_current_cycle(admin_client, clinic, morning):
     done.save()
 
     skipped = make_appointment(clinic, "건너뜀", seoul(11, 27, 16), status="cancelled")
-    set_job(skipped, kinds.REMINDER_SMS, JobState.SKIPPED, "수신 거부한 번호")
-    set_job(skipped, kinds.REMINDER_CALL, JobState.SKIPPED, "예약 상태가 '취소됨'")
+    set_job(skipped, kinds.REMINDER_SMS, JobState.SKIPPED, reasons.OPTED_OUT)
+    set_job(skipped, kinds.REMINDER_CALL, JobState.SKIPPED,
+            reasons.appointment_status("cancelled"))
 
     missed = make_appointment(clinic, "부재", seoul(11, 27, 17), status="needs_staff",
                               staff_note="네 근데 시간 바꿀 수 있나요?")
@@ -231,16 +232,16 @@ def test_it_shows_each_step_of_the_current_cycle(admin_client, clinic, morning):
 
     rows = rows_by_name(admin_client)
 
-    assert progress(rows["대기"]) == ("대기 (11-27 13:00)", "대기 (11-27 13:10)", "-")
-    assert progress(rows["응답"]) == ("발송", "응답", "확인")
-    assert progress(rows["건너뜀"]) == ("건너뜀: 수신 거부한 번호",
-                                      "건너뜀: 예약 상태가 '취소됨'", "취소")
+    assert progress(rows["대기"]) == ("대기 (2026-11-27 13:00)", "대기 (2026-11-27 13:10)", "-")
+    assert progress(rows["응답"]) == ("발송 완료", "응답", "확인됨")
+    assert progress(rows["건너뜀"]) == ("건너뜀: 수신 거부한 번호입니다.",
+                                      "건너뜀: 예약 상태가 '취소됨'입니다.", "취소됨")
     sms, call, final = progress(rows["부재"])
     assert (sms, call) == ("발송 실패 (통신사 결과)", "부재 (응답 없음)")
     assert "직원 확인 필요" in final and "시간 바꿀 수 있나요?" in final
     assert progress(rows["거는 중"])[:2] == ("발송 실패: 400 invalid number", "전화 걸음")
     # Only the new cycle counts: the first cycle's sent SMS is history.
-    assert progress(rows["변경"]) == ("대기 (11-28 18:00)", "대기 (11-28 18:10)", "-")
+    assert progress(rows["변경"]) == ("대기 (2026-11-28 18:00)", "대기 (2026-11-28 18:10)", "-")
     assert waiting.pk in {a.pk for a in rows.values()}
 
 

@@ -71,7 +71,7 @@ def test_it_lists_replies_read_only_with_a_link_to_the_appointment(admin_client,
     page = admin_client.get(changelist).content.decode()
     unmatched = admin_client.get(changelist, {"appointment__isempty": "1"})
 
-    for text in ("2026-11-26 09:00:00", "010-1111-2222", "누구세요?", "확인",
+    for text in ("2026-11-26 09:00", "010-1111-2222", "누구세요?", "확인",
                  "김민수 2026-11-27 14:00", "연결된 예약 없음",
                  reverse("admin:integrations_appointment_change", args=[appointment.pk])):
         assert text in page

@@ -59,12 +59,21 @@ def test_it_rejects_what_is_not_a_korean_number(raw):
 
 
 @pytest.mark.parametrize("text", ["2026-11-27 09:30", "2026-11-27T09:30", "2026-11-27 9:30",
-                                  "2026-11-27 09:30:00"])
+                                  "2026-11-27 09:30:00", "2026/11/27 09:30", "2026.11.27 09:30",
+                                  "2026. 11. 27. 9:30", "2026-11-27 오전 9:30:00",
+                                  "2026-11-27 9:30 AM"])
 def test_it_reads_times_as_korean_wall_clock(text):
     assert parse_starts_at(text) == datetime(2026, 11, 27, 9, 30, tzinfo=SEOUL)
 
 
-@pytest.mark.parametrize("text", ["2026/11/27 09:30", "27.11.2026 09:30", "2026-11-27",
+def test_it_reads_a_korean_afternoon_and_noon():
+    assert parse_starts_at("2026-12-04 오후 3:00:00") == datetime(2026, 12, 4, 15, 0, tzinfo=SEOUL)
+    assert parse_starts_at("2026.12.04 15:00") == datetime(2026, 12, 4, 15, 0, tzinfo=SEOUL)
+    assert parse_starts_at("2026/12/04 오후 12:30") == datetime(2026, 12, 4, 12, 30, tzinfo=SEOUL)
+    assert parse_starts_at("2026-12-04 오전 12:30") == datetime(2026, 12, 4, 0, 30, tzinfo=SEOUL)
+
+
+@pytest.mark.parametrize("text", ["2026-11-27 오후 13:00", "27.11.2026 09:30", "2026-11-27",
                                   "2026-02-30 09:00", "2026-11-27 25:00", "내일 9시"])
 def test_it_rejects_other_time_formats_and_impossible_dates(text):
     with pytest.raises(ValueError):

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from calls.models import Call
 from integrations.clinics import reminders
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.models import (
     Appointment,
     AppointmentStatus,
@@ -87,7 +87,7 @@ def test_a_confirmation_before_the_call_step_cancels_the_call(client, clinic):
         reply(client, "네 확인했습니다")
     with time_machine.travel(seoul(1, 14, 10), tick=False):
         assert run(kinds.REMINDER_CALL, appointment) == JobState.SKIPPED
-    assert "확인됨" in job(kinds.REMINDER_CALL, appointment).last_error
+    assert "확인됨" in reasons.reason_text(job(kinds.REMINDER_CALL, appointment).last_error)
     assert placed.call_count == 0
 
 
@@ -140,7 +140,7 @@ def test_it_skips_and_records_a_step_in_quiet_hours_where_the_clinic_says_skip(c
     assert job(kinds.REMINDER_SMS, appointment).next_attempt_at == seoul(2, 7, 30)
     with time_machine.travel(seoul(2, 7, 30), tick=False):
         assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
-    assert job(kinds.REMINDER_SMS, appointment).last_error == "조용한 시간"
+    assert job(kinds.REMINDER_SMS, appointment).last_error == reasons.QUIET_HOURS
     assert sms.call_count == 0
 
 
@@ -153,7 +153,7 @@ def test_after_downtime_a_step_too_late_is_skipped_not_sent_late(clinic):
     with time_machine.travel(seoul(1, 14, 50), tick=False):
         assert run(kinds.REMINDER_SMS, appointment) == JobState.SKIPPED
         assert run(kinds.REMINDER_CALL, appointment) == JobState.SKIPPED
-    assert job(kinds.REMINDER_SMS, appointment).last_error.startswith("너무 늦음")
+    assert job(kinds.REMINDER_SMS, appointment).last_error.startswith("too late")
     assert sms.call_count == placed.call_count == 0
 
 
@@ -301,7 +301,7 @@ def test_a_confirmation_holding_the_row_makes_the_call_step_wait_and_skip(clinic
     clock.stop()
 
     assert state == JobState.SKIPPED
-    assert "확인됨" in job(kinds.REMINDER_CALL, appointment).last_error
+    assert "확인됨" in reasons.reason_text(job(kinds.REMINDER_CALL, appointment).last_error)
     assert placed.call_count == 0
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.CONFIRMED
 

@@ -63,8 +63,8 @@ def test_retry_now_makes_the_selected_jobs_due_with_a_fresh_schedule(admin_clien
 def test_it_says_which_integrations_are_off(admin_client, jobs, settings):
     settings.SLACK_WEBHOOK_URL = ""
     page = admin_client.get(JOBS).content.decode()
-    assert "Slack 연동이 꺼져 있습니다: SLACK_WEBHOOK_URL is not set" in page
-    assert "CRM 연동이 꺼져" not in page
+    assert "Slack 알림 연동이 꺼져 있습니다(SLACK_WEBHOOK_URL 설정 없음)" in page
+    assert "CRM 기록 연동이 꺼져" not in page
 
 
 def test_jobs_cannot_be_added_or_deleted_by_hand(admin_client, jobs):

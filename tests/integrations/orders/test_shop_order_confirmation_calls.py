@@ -12,7 +12,7 @@ from django.utils import timezone
 from calls.models import Call
 from calls.signatures import clawops_signature
 from calls.vocabulary import CALL_STATUS_RANK
-from integrations.jobs import kinds, ledger
+from integrations.jobs import kinds, ledger, reasons
 from integrations.models import Job, JobState, Order, OrderStatus
 from integrations.orders import agent_context, confirmation_calls
 from tests.clawops_api import API, call_created
@@ -249,7 +249,7 @@ def test_a_late_answer_settles_the_order_and_the_retry_stays_home(client, order,
     order.refresh_from_db()
     assert order.status == OrderStatus.ANSWERED
     assert run(order, 2) == JobState.SKIPPED
-    assert job(order, 2).last_error == "이미 고객과 통화한 주문"
+    assert job(order, 2).last_error == reasons.ORDER_REACHED
     assert placed.call_count == 1
 
 
