@@ -1,27 +1,30 @@
-"""Load benchmark of the ClawOps webhook intake against a bare Django view, same server.
+"""Load benchmark of the ClawOps webhook intake against a bare Django app, same run.
 
 Run from the project root: ``.venv/bin/python bench/intake.py`` (``--help`` for flags).
 
-It creates a fresh PostgreSQL database, migrates it, starts gunicorn on loopback with the
-project's own settings (plus a bare view, bench/urls.py), and drives both endpoints with
-wrk for the same time: signed status callbacks, 20% of them exact re-sends, against
-``POST /webhooks/clawops/``, and a small form POST against ``/bench/bare/``. It prints
-throughput and latency of each, their ratio, CPU per request, and a database check that
-every accepted delivery was stored and every distinct event stored once. Exit status:
-0 when the database check passes (missing the speed targets is reported, not an error),
-1 when it fails, 2 when the bench could not run.
+It creates a fresh PostgreSQL database, migrates it, and starts two gunicorn servers on
+loopback with the same workers and flags: the app with its production settings, and a bare
+Django app (bench/bare_settings.py: no apps, no middleware, one view that reads the body
+and answers a small JSON). wrk drives both for the same time, with the same connections and
+the same request bodies: signed status callbacks, 20% of them exact re-sends, against
+``POST /webhooks/clawops/``, and the same bodies against ``POST /bench/bare/``. It prints
+throughput and latency of each, their ratio, CPU per request, the load average, and a
+database check that every accepted delivery was stored and every distinct event stored
+once. Exit status: 0 when the database check passes (missing the speed targets is
+reported, not an error), 1 when it fails, 2 when the bench could not run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import os
 import random
 import re
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -33,15 +36,12 @@ import psycopg  # noqa: E402
 
 from bench import deliveries, server  # noqa: E402
 from bench.load import Load, WrkResult, WrkSpec, ensure_wrk, run_wrk  # noqa: E402
+from bench.report import Check, Endpoints, Machine, report  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 WEBHOOK_PATH = "/webhooks/clawops/"
 BARE_PATH = "/bench/bare/"
 SIGNING_KEY = "sk_sign_bench"
-TARGET_RATIO = 0.35
-TARGET_P99_MS = 50.0
-# A 1-minute load average above this before the runs means something else is using the CPU.
-BUSY_LOAD_AVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,6 @@ class Config:
         return max(1, round(self.duration / self.rounds))
 
 
-@dataclass(frozen=True)
-class Check:
-    passed: bool
-    text: str
-
-
 def parse_args(argv: list[str]) -> Config:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=20,
@@ -80,10 +74,12 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=6, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="gunicorn sync workers, for each server (default 4)")
     parser.add_argument("--requests", type=int, default=60_000,
                         help="distinct signed requests prepared for each intake run")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765,
+                        help="the app's port; the bare app listens on the next one")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="clawsite_bench",
                         help="dropped and created anew; its name must contain 'bench'")
@@ -107,6 +103,18 @@ def server_spec(cfg: Config) -> server.ServerSpec:
         database=cfg.database,
         signing_key=SIGNING_KEY,
         log=OUT / "gunicorn.log",
+    )
+
+
+def bare_spec(cfg: Config) -> server.ServerSpec:
+    """The bare app: same gunicorn, workers and flags, its own port, no database."""
+    return dataclasses.replace(
+        server_spec(cfg),
+        port=cfg.port + 1,
+        log=OUT / "gunicorn-bare.log",
+        settings_module="bench.bare_settings",
+        wsgi_app="bench.bare_wsgi:application",
+        ready_path=BARE_PATH,
     )
 
 
@@ -134,9 +142,13 @@ def intake_data(cfg: Config, spec: server.ServerSpec, name: str, total: int,
     return DataSet(base, bodies, per_thread)
 
 
-def bare_data(cfg: Config) -> DataSet:
-    base = deliveries.write_data(OUT / "bare", [["\tping=1"]] * cfg.threads)
-    return DataSet(base, frozenset(), 1)
+def bare_data(cfg: Config, like: DataSet) -> DataSet:
+    """The bodies of ``like`` (the warm-up's signed callbacks), so that both apps receive
+    requests of the same size; the bare app reads them and stores nothing."""
+    lines = [Path(f"{like.base}.{thread}.tsv").read_text().splitlines()
+             for thread in range(cfg.threads)]
+    base = deliveries.write_data(OUT / "bare", lines)
+    return DataSet(base, frozenset(), like.per_thread)
 
 
 def warn_if_cycled(result: WrkResult, data: DataSet, label: str) -> None:
@@ -159,31 +171,54 @@ class Tally:
         return Load(self.runs, self.cpu)
 
 
-def measure(wrk: WrkSpec, spec: server.ServerSpec, master: int, seconds: int, path: str,
-            data: DataSet, label: str, tally: Tally) -> None:
-    before = server.cpu_now(spec, master)
-    tally.runs.append(run_wrk(wrk, spec.base_url + path, data.base, seconds, label))
-    tally.cpu = tally.cpu + (server.cpu_now(spec, master) - before)
+@dataclass(frozen=True)
+class Servers:
+    """Both servers, running: the app and the bare baseline app, and their masters' pids."""
+
+    app: server.ServerSpec
+    bare: server.ServerSpec
+    masters: list[int]
+
+    def cpu_now(self) -> server.Cpu:
+        return server.cpu_now(self.app.database_url, self.masters)
 
 
-def run_all(cfg: Config, spec: server.ServerSpec, wrk: WrkSpec, master: int,
-            warm: DataSet, rounds: list[DataSet], bare: DataSet) -> tuple[Load, Load, WrkResult]:
-    warm_result = run_wrk(wrk, spec.base_url + WEBHOOK_PATH, warm.base, cfg.warmup,
-                          "warmup-intake")
+def other_cores(busy_seconds: float, wall_seconds: float, measured: list[Load]) -> float:
+    """Cores that processes other than the servers, their database backends and wrk used
+    while the runs were measured (the bench's own bookkeeping between runs included)."""
+    ours = sum(load.cpu.total for load in measured)
+    return max(0.0, busy_seconds - ours) / wall_seconds
+
+
+def measure(wrk: WrkSpec, servers: Servers, seconds: int, url: str, data: DataSet,
+            label: str, tally: Tally) -> None:
+    before = servers.cpu_now()
+    tally.runs.append(run_wrk(wrk, url, data.base, seconds, label))
+    tally.cpu = tally.cpu + (servers.cpu_now() - before)
+
+
+def run_all(cfg: Config, servers: Servers, wrk: WrkSpec, warm: DataSet,
+            rounds: list[DataSet], bare: DataSet) -> tuple[Load, Load, WrkResult, float]:
+    intake_url = servers.app.base_url + WEBHOOK_PATH
+    bare_url = servers.bare.base_url + BARE_PATH
+    warm_result = run_wrk(wrk, intake_url, warm.base, cfg.warmup, "warmup-intake")
     warn_if_cycled(warm_result, warm, "the warm-up")
-    run_wrk(wrk, spec.base_url + BARE_PATH, bare.base, cfg.warmup, "warmup-bare")
+    run_wrk(wrk, bare_url, bare.base, cfg.warmup, "warmup-bare")
     intake, baseline = Tally([], server.Cpu()), Tally([], server.Cpu())
+    busy_before, started = server.machine_busy_seconds(), time.monotonic()
     for number, data in enumerate(rounds, start=1):
         steps = [
-            (BARE_PATH, bare, f"bare-{number}", baseline),
-            (WEBHOOK_PATH, data, f"intake-{number}", intake),
+            (bare_url, bare, f"bare-{number}", baseline),
+            (intake_url, data, f"intake-{number}", intake),
         ]
         # ABBA: the second round runs the intake first, the third bare first again, …
         order = steps if number % 2 else steps[::-1]
-        for path, dataset, label, tally in order:
-            measure(wrk, spec, master, cfg.run_seconds, path, dataset, label, tally)
+        for url, dataset, label, tally in order:
+            measure(wrk, servers, cfg.run_seconds, url, dataset, label, tally)
         warn_if_cycled(intake.runs[-1], data, f"intake run {number}")
-    return intake.load(), baseline.load(), warm_result
+    busy = server.machine_busy_seconds() - busy_before
+    others = other_cores(busy, time.monotonic() - started, [intake.load(), baseline.load()])
+    return intake.load(), baseline.load(), warm_result, others
 
 
 # --- database check -------------------------------------------------------------------------
@@ -247,96 +282,14 @@ def database_checks(spec: server.ServerSpec, runs: list[WrkResult],
     ]
 
 
-# --- report ---------------------------------------------------------------------------------
-
-
-def load_line(label: str, path: str, load: Load, unit: str) -> str:
-    return (
-        f"{label:<7} POST {path:<19} {load.rate:8.1f} {unit:<13} "
-        f"p50 {load.percentile_ms(50):6.2f} ms   p99 {load.percentile_ms(99):6.2f} ms   "
-        f"({load.requests} responses, {load.non_2xx} non-2xx, "
-        f"{load.socket_errors} socket errors)"
-    )
-
-
-def cpu_line(label: str, load: Load) -> str:
-    cpu = load.cpu
-    return (
-        f"{label:<7} app {load.ms_per_request(cpu.app):5.2f} ms   "
-        f"postgres {load.ms_per_request(cpu.db):5.2f} ms   "
-        f"wrk {load.ms_per_request(cpu.client):5.2f} ms   "
-        f"total {load.ms_per_request(cpu.total):5.2f} ms   "
-        f"({cpu.total / load.seconds:.2f} of {os.cpu_count()} cores)"
-    )
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
-
-
-def report(cfg: Config, intake: Load, bare: Load, checks: list[Check],
-           load_average: float) -> bool:
-    ratio = intake.rate / bare.rate
-    # The ratio if both were bound by CPU alone: steadier than the measured one when other
-    # work shares the machine, as it does not depend on the time slices each run got.
-    cpu_ratio = bare.ms_per_request(bare.cpu.total) / intake.ms_per_request(intake.cpu.total)
-    p99 = intake.percentile_ms(99)
-    db_ok = all(check.passed for check in checks)
-    print()
-    print(f"server: gunicorn, {cfg.workers} sync workers on 127.0.0.1:{cfg.port}; "
-          f"PostgreSQL database {cfg.database}")
-    print(f"load:   wrk, {cfg.connections} connections, {cfg.threads} threads; "
-          f"{cfg.rounds * cfg.run_seconds} s per endpoint in {cfg.rounds} round(s), after "
-          f"{cfg.warmup} s warm-up each; 20% of deliveries are re-sends")
-    print(load_line("intake", WEBHOOK_PATH, intake, "deliveries/s"))
-    print(load_line("bare", BARE_PATH, bare, "requests/s"))
-    print(f"ratio   intake/bare {ratio:.3f}")
-    print("CPU per request (app = gunicorn workers, postgres = their backends):")
-    print(cpu_line("intake", intake))
-    print(cpu_line("bare", bare))
-    print(f"ratio   bare CPU / intake CPU per request {cpu_ratio:.3f}")
-    print("database check:")
-    for check in checks:
-        print(f"  {verdict(check.passed)} {check.text}")
-    print("targets:")
-    print(f"  {verdict(ratio >= TARGET_RATIO)} ratio >= {TARGET_RATIO} ({ratio:.3f})")
-    print(f"  {verdict(p99 <= TARGET_P99_MS)} intake p99 <= {TARGET_P99_MS:.0f} ms ({p99:.2f} ms)")
-    if load_average > BUSY_LOAD_AVERAGE:
-        print(f"note: load average {load_average:.2f} before the runs: other work shared the "
-              "CPU, so rates and ratio are low and unsteady; CPU per request holds up better")
-    print(f"DATABASE CHECK: {verdict(db_ok)}")
-    write_summary(cfg, intake, bare, ratio, cpu_ratio, db_ok)
-    return db_ok
-
-
-def write_summary(cfg: Config, intake: Load, bare: Load, ratio: float, cpu_ratio: float,
-                  db_ok: bool) -> None:
-    def figures(load: Load) -> dict[str, object]:
-        return {
-            "rate": load.rate, "p50_ms": load.percentile_ms(50),
-            "p99_ms": load.percentile_ms(99), "responses": load.requests,
-            "non_2xx": load.non_2xx, "socket_errors": load.socket_errors,
-            "cpu_ms_per_request": {
-                "app": load.ms_per_request(load.cpu.app),
-                "postgres": load.ms_per_request(load.cpu.db),
-                "wrk": load.ms_per_request(load.cpu.client),
-            },
-        }
-
-    summary = {
-        "intake": figures(intake), "bare": figures(bare), "ratio": ratio,
-        "cpu_ratio": cpu_ratio, "database_check": db_ok, "config": vars(cfg),
-    }
-    (OUT / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
 def benchmark(cfg: Config, binary: str) -> bool:
-    spec = server_spec(cfg)
-    if server.port_in_use(cfg.port):
-        raise RuntimeError(f"127.0.0.1:{cfg.port} is already in use; pass --port")
+    spec, bare_server = server_spec(cfg), bare_spec(cfg)
+    for port in (spec.port, bare_server.port):
+        if server.port_in_use(port):
+            raise RuntimeError(f"127.0.0.1:{port} is already in use; pass --port")
     wrk = WrkSpec(binary, cfg.threads, cfg.connections, OUT)
     rng = random.Random(cfg.seed)
     print("preparing signed requests ...", flush=True)
@@ -344,19 +297,32 @@ def benchmark(cfg: Config, binary: str) -> bool:
     warm = intake_data(cfg, spec, "warmup", 2_000 * cfg.warmup, rng)
     rounds = [intake_data(cfg, spec, f"intake{n}", cfg.requests, rng)
               for n in range(1, cfg.rounds + 1)]
-    bare = bare_data(cfg)
+    bare = bare_data(cfg, warm)
     print(f"creating database {cfg.database} and migrating ...", flush=True)
     server.create_database(spec)
     env = server.environment(spec)
     server.migrate(spec, env)
-    print(f"starting gunicorn ({cfg.workers} sync workers) ...", flush=True)
-    busy_before = os.getloadavg()[0]
-    with server.gunicorn(spec, env) as master:
-        intake, baseline, warm_result = run_all(cfg, spec, wrk, master, warm, rounds, bare)
+    print(f"starting gunicorn twice, app and bare app ({cfg.workers} sync workers each) ...",
+          flush=True)
+    load_before = os.getloadavg()
+    with (server.gunicorn(spec, env) as app_master,
+          server.gunicorn(bare_server, server.environment(bare_server)) as bare_master):
+        servers = Servers(spec, bare_server, [app_master, bare_master])
+        intake, baseline, warm_result, others = run_all(cfg, servers, wrk, warm, rounds, bare)
+    load_after = os.getloadavg()
     # Counted after the server stopped, so every request it accepted has been committed.
     sent = warm.bodies.union(*(data.bodies for data in rounds))
     checks = database_checks(spec, [warm_result, *intake.runs], sent)
-    return report(cfg, intake, baseline, checks, busy_before)
+    setup = [
+        f"servers: gunicorn, {cfg.workers} sync workers each: the app on 127.0.0.1:{spec.port} "
+        f"(PostgreSQL database {cfg.database}), the bare app on 127.0.0.1:{bare_server.port}",
+        f"load:    wrk, {cfg.connections} connections, {cfg.threads} threads; "
+        f"{cfg.rounds * cfg.run_seconds} s per endpoint in {cfg.rounds} round(s), after "
+        f"{cfg.warmup} s warm-up each; 20% of deliveries are re-sends",
+    ]
+    machine = Machine(load_before, load_after, others)
+    return report(setup, Endpoints(WEBHOOK_PATH, BARE_PATH), intake, baseline, checks,
+                  machine, vars(cfg), OUT)
 
 
 def raise_on_sigterm(signum: int, frame: object) -> None:

@@ -1,5 +1,6 @@
-"""The system under load: a fresh PostgreSQL database, gunicorn on loopback, and the CPU
-each side of it uses (read from /proc, so nothing in the app is instrumented)."""
+"""The system under load: a fresh PostgreSQL database, two gunicorn servers on loopback (the
+app, and the bare baseline app of bench/bare_settings.py), and the CPU each side uses (read
+from /proc, so nothing in the app is instrumented)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class ServerSpec:
     database: str
     signing_key: str
     log: Path
+    settings_module: str = "clawsite.settings"
+    ready_path: str = "/healthz"  # answers 200 once the server is up
+    wsgi_app: str = "clawsite.wsgi:application"
 
     @property
     def base_url(self) -> str:
@@ -51,7 +55,7 @@ def create_database(spec: ServerSpec) -> None:
 def environment(spec: ServerSpec) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_SETTINGS_MODULE=spec.settings_module,
         DATABASE_URL=spec.database_url,
         DATABASE_CONN_MAX_AGE="600",
         DJANGO_SECRET_KEY="bench-only-secret-key",
@@ -93,13 +97,14 @@ def _wait_until_healthy(proc: subprocess.Popen[bytes], spec: ServerSpec) -> None
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{_log_tail(spec.log)}")
         try:
-            with urllib.request.urlopen(spec.base_url + "/healthz", timeout=2) as response:
+            with urllib.request.urlopen(spec.base_url + spec.ready_path, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz in 30 s:\n{_log_tail(spec.log)}")
+    raise RuntimeError(
+        f"gunicorn did not answer {spec.ready_path} in 30 s:\n{_log_tail(spec.log)}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -119,7 +124,7 @@ def gunicorn(spec: ServerSpec, env: dict[str, str]) -> Iterator[int]:
     if port_in_use(spec.port):
         raise RuntimeError(f"127.0.0.1:{spec.port} is already in use; pass --port")
     command = [
-        str(spec.venv_bin / "gunicorn"), "clawsite.wsgi:application",
+        str(spec.venv_bin / "gunicorn"), spec.wsgi_app,
         "--bind", f"127.0.0.1:{spec.port}",
         "--workers", str(spec.workers),
         "--worker-class", "sync",
@@ -189,8 +194,8 @@ def _children(parent: int) -> list[int]:
     return pids
 
 
-def _backend_pids(spec: ServerSpec) -> list[int]:
-    with psycopg.connect(spec.database_url) as conn:
+def _backend_pids(database_url: str) -> list[int]:
+    with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()"
@@ -198,10 +203,20 @@ def _backend_pids(spec: ServerSpec) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def cpu_now(spec: ServerSpec, master: int) -> Cpu:
-    waited = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
+def cpu_now(database_url: str, masters: list[int]) -> Cpu:
+    """CPU so far of every server's workers (an idle one adds nothing), of the database's
+    backends, and of the wrk runs already waited for."""
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
     return Cpu(
-        app=sum(_process_cpu(pid) for pid in _children(master)),
-        db=sum(_process_cpu(pid) for pid in _backend_pids(spec)),
+        app=sum(_process_cpu(pid) for master in masters for pid in _children(master)),
+        db=sum(_process_cpu(pid) for pid in _backend_pids(database_url)),
         client=waited.ru_utime + waited.ru_stime,
     )
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every process, every core), from
+    /proc/stat: what the runs did not use themselves, other work on the machine used."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS

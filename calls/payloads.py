@@ -28,6 +28,10 @@ from calls.vocabulary import (
     MessageStatus,
 )
 
+# Read on every delivery: Choices.values builds a new list each time it is asked.
+_DIRECTIONS = frozenset(Direction.values)
+_MESSAGE_STATUSES = frozenset(MessageStatus.values)
+
 
 class PayloadError(ValueError):
     """A signed payload that cannot be understood; the message names the field."""
@@ -214,7 +218,7 @@ class _Fields:
 
     def party(self) -> Party:
         direction = self.text("direction").lower()
-        if direction and direction not in Direction.values:
+        if direction and direction not in _DIRECTIONS:
             raise PayloadError(f"direction {direction!r} is neither inbound nor outbound")
         return Party(direction=direction, from_raw=self.text("from"), to_raw=self.text("to"))
 
@@ -293,7 +297,7 @@ def _transfer(fields: _Fields) -> TransferEvent:
 
 def _message(fields: _Fields, action_from_event: str) -> MessageEventPayload:
     status = fields.text("message_status").lower() or action_from_event
-    if status not in MessageStatus.values:
+    if status not in _MESSAGE_STATUSES:
         raise PayloadError(f"unknown message status {status!r}")
     num_media = fields.integer("num_media") or 0
     if num_media > _MAX_MEDIA:

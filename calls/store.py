@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.db import connection
 from django.utils import timezone
 from psycopg import RawCursor
@@ -348,10 +350,25 @@ def record_status_pg(
                   **jobs_params)
     sql, names = numbered(status_intake_sql(jobs_step))
     connection.ensure_connection()
-    with connection.wrap_database_errors, RawCursor(connection.connection) as cursor:
+    with connection.wrap_database_errors:
+        cursor = _raw_cursor(connection.connection)
         cursor.execute(sql, [values[name] for name in names], prepare=True)
         delivery_id, outcome, call_pk, job_ids = cursor.fetchone()
     return StatusIntake(delivery_id, outcome, call_pk, list(job_ids))
+
+
+_kept = threading.local()
+
+
+def _raw_cursor(pg_connection: psycopg.Connection) -> RawCursor:
+    """One raw cursor per database connection, kept for the next delivery: a new cursor
+    starts with empty caches and looks up how to send each of the statement's parameter
+    types again. Connections are per thread, so is the cursor; a new connection (after a
+    restart of the database, or CONN_MAX_AGE) gets a new one."""
+    cursor = getattr(_kept, "cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not pg_connection:
+        cursor = _kept.cursor = RawCursor(pg_connection)
+    return cursor
 
 
 def record_placed_call(call_id: str, from_raw: str, to_raw: str) -> int:

@@ -26,6 +26,24 @@ def public_url(request: HttpRequest) -> str:
     return settings.CLAWOPS_PUBLIC_BASE_URL + request.get_full_path()
 
 
+def _x_signature_inputs(
+    request: HttpRequest, body: bytes, url: str | None
+) -> list[tuple[str, dict[str, str]]]:
+    """The (URL, fields) pairs X-Signature may cover. A POST: its URL and its form fields.
+    A GET (a VoiceML document fetched by a number whose webhookMethod is GET) carries its
+    fields in the query string; the contract does not say which way ClawOps signs it, so
+    either holds: the URL without the query plus the query fields (the SDK's reading), or
+    the whole URL with no fields (Twilio's)."""
+    full_url = url or public_url(request)
+    if request.method != "GET":
+        return [(full_url, form_fields(body))]
+    query = request.META.get("QUERY_STRING", "")
+    return [
+        (full_url.partition("?")[0], form_fields(query.encode())),
+        (full_url, {}),
+    ]
+
+
 def verify(request: HttpRequest, body: bytes, url: str | None = None) -> str:
     """Return the scheme whose signature holds, or raise SignatureRejected.
 
@@ -42,11 +60,9 @@ def verify(request: HttpRequest, body: bytes, url: str | None = None) -> str:
     # Any one scheme that holds is enough; X-Signature covers form fields only, so on a
     # JSON body (which may carry it too) only the body signature is checked.
     if x_signature is not None and settings.CLAWOPS_SIGNING_KEYS and not is_json:
-        params = form_fields(body)
-        if verify_x_signature(
-            url or public_url(request), params, x_signature, settings.CLAWOPS_SIGNING_KEYS
-        ):
-            return Scheme.X_SIGNATURE
+        for signed_url, params in _x_signature_inputs(request, body, url):
+            if verify_x_signature(signed_url, params, x_signature, settings.CLAWOPS_SIGNING_KEYS):
+                return Scheme.X_SIGNATURE
     if clawops_signature is not None and settings.CLAWOPS_WEBHOOK_SECRETS:
         if verify_clawops_signature(body, clawops_signature, settings.CLAWOPS_WEBHOOK_SECRETS):
             return Scheme.CLAWOPS_SIGNATURE

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from rest_framework.request import Request
-from rest_framework.views import APIView
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from calls import intake
 from calls.verification import SignatureRejected, public_url, verify
@@ -25,62 +25,44 @@ KEPT_HEADERS = {
 }
 
 
-class ClawOpsWebhookView(APIView):
+# A plain Django view, not a DRF one: this endpoint authenticates by signature, reads the raw
+# body and answers a small JSON, so DRF's request wrapper, authentication, permissions,
+# throttling, parsing and content negotiation would all have nothing to do, and on the
+# busiest path of the app each of them costs time per delivery.
+@csrf_exempt  # signed, not logged in: no cookie to protect
+@require_POST  # anything else: 405 with Allow: POST
+def clawops_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    if _declared_length(request) > limit:
+        return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
+    body = request.body
+    if len(body) > limit:
+        return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
 
-    # Authenticated by signature (calls.verification), read from the raw body, answered
-    # with a small JsonResponse (DRF passes it through): DRF's own authentication,
-    # permission, throttling, parsing and content negotiation have nothing to do here, and
-    # on the busiest path of the app each costs time per delivery.
-    authentication_classes = ()
-    permission_classes = ()
-    throttle_classes = ()
-    parser_classes = ()
+    url = public_url(request)
+    try:
+        scheme = verify(request, body, url)
+    except SignatureRejected as exc:
+        # Header names only: values are signatures, and logs are not for secrets.
+        logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(request.headers))
+        return JsonResponse({"error": str(exc)}, status=401)
 
-    def perform_authentication(self, request: Request) -> None:
-        pass  # nothing here reads request.user
-
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        return {}  # no Allow or Vary: the sender is a machine that reads the status only
-
-    def perform_content_negotiation(self, request: Request, force: bool = False):
-        return None, None
-
-    def post(self, request: Request) -> JsonResponse:
-        # Only the raw Django request is read: request.data would parse the body before
-        # the signature is checked (encode/django-rest-framework#2774).
-        http: HttpRequest = request._request
-        limit = settings.WEBHOOK_MAX_BODY_BYTES
-        if _declared_length(http) > limit:
-            return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
-        body = http.body
-        if len(body) > limit:
-            return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
-
-        url = public_url(http)
-        try:
-            scheme = verify(http, body, url)
-        except SignatureRejected as exc:
-            # Header names only: values are signatures, and logs are not for secrets.
-            logger.warning("rejected webhook: %s (headers: %s)", exc, sorted(http.headers))
-            return JsonResponse({"error": str(exc)}, status=401)
-
-        received = intake.Received(
-            scheme=scheme,
-            content_type=http.content_type or "",
-            headers={name: http.META[key] for name, key in KEPT_HEADERS.items()
-                     if key in http.META},
-            url=url,
-            body=body,
-            received_at=timezone.now(),
-        )
-        try:
-            result = intake.receive(received)
-        except intake.DATABASE_UNAVAILABLE:
-            logger.exception("database unavailable; webhook not acknowledged")
-            return JsonResponse({"error": "database unavailable, retry later"}, status=503)
-        return JsonResponse({"outcome": result.outcome, "delivery": result.delivery_id})
+    received = intake.Received(
+        scheme=scheme,
+        content_type=request.content_type or "",
+        headers={name: request.META[key] for name, key in KEPT_HEADERS.items()
+                 if key in request.META},
+        url=url,
+        body=body,
+        received_at=timezone.now(),
+    )
+    try:
+        result = intake.receive(received)
+    except intake.DATABASE_UNAVAILABLE:
+        logger.exception("database unavailable; webhook not acknowledged")
+        return JsonResponse({"error": "database unavailable, retry later"}, status=503)
+    return JsonResponse({"outcome": result.outcome, "delivery": result.delivery_id})
 
 
 def _declared_length(request: HttpRequest) -> int:

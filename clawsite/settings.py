@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /metrics, answered whatever the Host header (probes use an IP).
     "clawsite.probes.ProbeMiddleware",
+    # Webhooks and VoiceML skip the admin's middleware (clawsite/machine_routes.py).
+    "clawsite.machine_routes.MachineRoutesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clawsite.availability.DatabaseUnavailableMiddleware",
     "clawsite.security.NulInQueryMiddleware",

@@ -1,5 +1,5 @@
 """What every VoiceML endpoint shares (contract §6, TwiML-compatible XML): the preamble —
-POST only, no CSRF token (ClawOps signs instead), the signature checked on the raw body
+the methods it takes, no CSRF token (ClawOps signs instead), the signature checked on the raw body
 before anything reads it — and the answer, a document rendered from
 templates/integrations/voiceml/."""
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from calls.bounds import unstorable
 from calls.decoding import form_fields
@@ -34,7 +34,8 @@ def xml_response(xml: bytes) -> HttpResponse:
 
 
 def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
-    """The request's form fields once its signature holds, or the error response to send."""
+    """The request's fields once its signature holds, or the error response to send: the
+    form fields of a POST, the query fields of a GET."""
     body = request.body
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
@@ -44,8 +45,10 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         # Header names only, as for webhooks: values are signatures.
         logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
+    # A document fetched by GET carries its fields in the query string (contract §2.3).
+    raw = request.META.get("QUERY_STRING", "").encode() if request.method == "GET" else body
     try:
-        fields = form_fields(body, strict=True)
+        fields = form_fields(raw, strict=True)
     except (PayloadError, UnicodeDecodeError):
         return JsonResponse({"error": "body is not well-formed UTF-8 form fields"}, status=400)
     for name, value in fields.items():
@@ -60,19 +63,27 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
 VoiceMLView = Callable[..., bytes | HttpResponse]
 
 
-def endpoint(view: VoiceMLView) -> Callable[..., HttpResponse]:
-    """The preamble of every VoiceML endpoint, stated once: only POST, no CSRF token, the
-    signature checked (413/401 otherwise), the fields readable (400 otherwise); the view gets
-    the fields and returns the XML (or an error response of its own)."""
+def _endpoint(methods: list[str]) -> Callable[[VoiceMLView], Callable[..., HttpResponse]]:
+    def decorate(view: VoiceMLView) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @require_http_methods(methods)  # any other method: 405 with Allow
+        @functools.wraps(view)
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            fields = verified_fields(request)
+            if isinstance(fields, HttpResponse):
+                return fields
+            document = view(request, fields, *args, **kwargs)
+            return document if isinstance(document, HttpResponse) else xml_response(document)
 
-    @csrf_exempt
-    @require_POST
-    @functools.wraps(view)
-    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        fields = verified_fields(request)
-        if isinstance(fields, HttpResponse):
-            return fields
-        document = view(request, fields, *args, **kwargs)
-        return document if isinstance(document, HttpResponse) else xml_response(document)
+        return answer
 
-    return answer
+    return decorate
+
+
+# The preamble of every VoiceML endpoint, stated once: the methods it takes, no CSRF token,
+# the signature checked (413/401 otherwise); the view gets the fields and returns the XML.
+# ``endpoint``: the action of a <Gather> or <Record>, which ClawOps POSTs.
+# ``document_endpoint``: the document ClawOps fetches when a call we placed connects; a
+# number's webhookMethod may be GET or POST (contract §2.3).
+endpoint = _endpoint(["POST"])
+document_endpoint = _endpoint(["GET", "POST"])

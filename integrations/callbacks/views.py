@@ -37,7 +37,7 @@ def spoken_time(moment: datetime) -> str:
     return f"{local.month}월 {local.day}일 {text}"
 
 
-@voiceml.endpoint
+@voiceml.document_endpoint
 def callback_script(request: HttpRequest, fields: dict[str, str], pk: int) -> bytes:
     callback = CallbackRequest.objects.select_related("call").filter(pk=pk).first()
     return voiceml.render("callback_script.xml", {

@@ -28,7 +28,7 @@ def _current(appointment_id: int, cycle: int) -> Appointment | None:
             .filter(pk=appointment_id, cycle=cycle).first())
 
 
-@voiceml.endpoint
+@voiceml.document_endpoint
 def reminder_script(
     request: HttpRequest, fields: dict[str, str], appointment_id: int, cycle: int
 ) -> bytes:

@@ -167,6 +167,9 @@ ACCEPTED = inline_serializer("OrderAccepted", {
 class OrderWebhookView(APIView):
     """Signed by the shop, not logged in: no authentication classes, so no CSRF check."""
 
+    # Only POST: anything else (OPTIONS and HEAD included) is 405 with Allow: POST.
+    http_method_names = ["post"]
+
     # The body is read raw (the signature covers its bytes); this says what it must be.
     parser_classes = [JSONParser]
 

@@ -15,3 +15,9 @@ register = template.Library()
 @register.inclusion_tag("admin/includes/integrations_off.html")
 def integrations_off(*names: str) -> dict[str, Any]:
     return {"off": status.off(*names)}
+
+
+@register.simple_tag
+def integration_is_off(name: str) -> bool:
+    """``{% integration_is_off "callbacks" as off %}``: hide an action that would do nothing."""
+    return bool(status.off(name))

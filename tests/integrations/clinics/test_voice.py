@@ -97,5 +97,13 @@ def test_it_rejects_an_unsigned_or_wrongly_signed_request(client, appointment):
     assert appointment.status == AppointmentStatus.SCHEDULED
 
 
-def test_it_answers_405_to_get(client, appointment):
-    assert client.get(script_path(appointment)).status_code == 405
+def test_it_answers_405_to_a_method_clawops_does_not_fetch_with(client, appointment):
+    response = client.put(script_path(appointment))
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
+
+
+def test_it_refuses_an_unsigned_get(client, appointment):
+    # A number may fetch its VoiceML with GET (contract §2.3): signed like a POST.
+    assert client.get(script_path(appointment)).status_code == 401

@@ -208,6 +208,7 @@ def test_the_call_pages_warn_about_what_does_not_follow_a_call(admin_client, mis
     assert "다시 전화 연동이 꺼져 있습니다(CLAWOPS_FROM_NUMBER 설정 없음)" in listing
     assert 'id="callback-off"' in page
     assert "(으)로 다시 전화…" not in page
+    assert reverse("admin:integrations_callbackrequest_new") not in page  # no button at all
 
 
 def test_the_order_pages_warn_while_order_calls_are_off(admin_client, settings):
