@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
@@ -178,11 +178,26 @@ class MessageEventInline(admin.TabularInline):
         return False
 
 
+class MessageTypeFilter(admin.SimpleListFilter):
+    """The kinds ClawOps sends (contract: sms, lms, mms), listed without reading the table
+    for its distinct values."""
+
+    title = _("Kind")
+    parameter_name = "type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [(kind, kind.upper()) for kind in ("sms", "lms", "mms")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
 @admin.register(Message)
 class MessageAdmin(NumberSearchAdmin, ReadOnlyAdmin):
     list_display = ("created", "direction", "from_display", "to_display", "status", "type",
                     "body_excerpt")
-    list_filter = ("direction", "status", "type", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("direction", "status", MessageTypeFilter,
+                   ("created_at", admin.DateFieldListFilter))
     number_search_fields = ("from_number", "to_number")
     id_search_fields = ("message_id",)
     text_search_fields = ("body",)
@@ -221,6 +236,18 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
               "fields_display", "body_display")
     readonly_fields = fields
     actions = ("replay",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # The id is looked up in its own table first: an OR across the two joined tables
+        # would read every delivery.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        calls = list(Call.objects.filter(call_id=term).values_list("pk", flat=True))
+        sms = list(Message.objects.filter(message_id=term).values_list("pk", flat=True))
+        return queryset.filter(Q(call__in=calls) | Q(message__in=sms)), False
 
     def get_changelist_instance(self, request: HttpRequest):
         # The list shows no bodies; a page of 100 must not read up to 100 × 256 KiB.

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calls import labels
+from calls.admin_lists import LargeListAdmin
 from calls.models import Outcome
 
 NONE_YET = _("Nothing yet")
@@ -123,11 +124,9 @@ class SeoulTimesAdmin(admin.ModelAdmin):
         return self._in_seoul(super().get_fields(request, obj))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LargeListAdmin):
     """Viewable, never added, edited or deleted here: what ClawOps (or the shop) reported is
     a record, not a draft."""
-
-    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

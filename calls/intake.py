@@ -327,6 +327,6 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
             events.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True
             )
-        for job_id in intake.due_job_ids:
-            events.enqueue_on_commit(job_id)
+        if intake.due_job_ids:
+            events.wake_on_commit()
     return Result(intake.delivery_id, intake.outcome)

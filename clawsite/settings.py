@@ -270,6 +270,10 @@ WEBHOOK_MAX_BODY_BYTES = 256 * 1024
 
 REDIS_URL = env_str("REDIS_URL")
 JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 60)
+# A woken worker claims up to this many due jobs at once and runs them on this many threads
+# (their requests wait on the network, not the CPU; each thread holds a database connection).
+JOB_BATCH_SIZE = env_int("JOB_BATCH_SIZE", 100)
+JOB_THREADS = env_int("JOB_THREADS", 8)
 Q_CLUSTER: dict[str, object] = {
     "name": env_str("Q_CLUSTER_NAME", "clawsite"),
     "workers": env_int("Q_WORKERS", 2),

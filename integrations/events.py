@@ -29,7 +29,7 @@ from integrations.clinics import reminders
 from integrations.follow_ups import rules
 from integrations.follow_ups.rules import JOBS_STEP, jobs_step_params
 from integrations.jobs import kinds, ledger
-from integrations.jobs.ledger import enqueue_on_commit
+from integrations.jobs.ledger import wake_on_commit
 from integrations.models import Job, JobState
 
 # What the PostgreSQL single-statement intake (calls.intake) uses besides the functions
@@ -40,11 +40,11 @@ __all__ = [
     "JOBS_STEP",
     "after_call_event",
     "after_message_event",
-    "enqueue_on_commit",
     "jobs_step_params",
     "record_audit",
     "record_transcript_view",
     "status_needs_python",
+    "wake_on_commit",
 ]
 
 

@@ -7,6 +7,7 @@ the call, so a resend after a lost answer cannot create a second record.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 
 from calls.models import Call, Summary, Transcript
 from integrations.jobs import ledger
@@ -40,8 +41,8 @@ def idempotency_key(call: Call) -> str:
 
 def activity(call: Call) -> dict[str, object]:
     """The S3 body: type, phone, duration, summary, transcript as "[speaker] text" lines."""
-    transcript = Transcript.objects.filter(call=call).first()
-    summary = Summary.objects.filter(call=call).first()
+    transcript: Transcript | None = _one_to_one(call, "transcript")
+    summary: Summary | None = _one_to_one(call, "summary")
     lines = [
         f"[{segment.get('speaker', '?')}] {segment.get('text', '')}"
         for segment in (transcript.segments if transcript else [])
@@ -54,3 +55,12 @@ def activity(call: Call) -> dict[str, object]:
         "transcript": "\n".join(lines),
         "call_id": call.call_id,
     }
+
+
+def _one_to_one(call: Call, name: str) -> Transcript | Summary | None:
+    """The call's transcript or summary: already loaded when the job was claimed (the
+    claim's select_related), read now otherwise."""
+    try:
+        return getattr(call, name)
+    except ObjectDoesNotExist:
+        return None

@@ -16,7 +16,7 @@ from integrations.models.clinics import (
     ReminderKeyPress,
     ReplyIntent,
 )
-from integrations.models.jobs import OPEN_STATES, Job, JobState
+from integrations.models.jobs import OPEN_STATES, Job, JobState, JobWakeup
 from integrations.models.orders import Order, OrderStatus
 from integrations.periodic.models import DeliveryTally, PeriodicRun
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
@@ -35,6 +35,7 @@ __all__ = [
     "FailedClawOpsDelivery",
     "Job",
     "JobState",
+    "JobWakeup",
     "OptOut",
     "Order",
     "OrderStatus",

@@ -62,8 +62,32 @@ class Job(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "subject"], name="job_once_per_subject")
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="job_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="job_due"),
+            # The admin's list, newest first (Meta.ordering), read backwards.
+            models.Index(fields=["created_at", "id"], name="job_log_order"),
+            # The admin's search by subject (the unique constraint leads with the kind).
+            models.Index(fields=["subject"], name="job_subject"),
+        ]
         permissions = [("retry_job", _("Can retry jobs"))]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} ({self.state})"
+
+
+class JobWakeup(models.Model):
+    """One row: when the last wake-up message was sent that no worker has taken up yet.
+
+    A worker woken by it claims every due job in batches, so one message is enough however
+    many jobs were added meanwhile; without this row, every added job would send its own
+    message and the worker would spend its time on messages instead of jobs.
+    """
+
+    sent_at = models.DateTimeField(_("wake-up sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job wake-up")
+        verbose_name_plural = _("job wake-ups")
+
+    def __str__(self) -> str:
+        return f"wake-up sent at {self.sent_at}" if self.sent_at else "no wake-up waiting"

@@ -170,6 +170,11 @@ def _mapped_errors(*, creates: bool) -> Iterator[None]:
     except APIConnectionError as exc:
         raise OutboundError(f"ClawOps API: could not connect ({exc.message})",
                             permanent=False) from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        # The SDK passes these through: the connection broke after the request began to
+        # leave, so a create may have been carried out.
+        raise OutboundError(f"ClawOps API: the connection broke before an answer came "
+                            f"({type(exc).__name__})", permanent=False, unknown=creates) from None
     except APIStatusError as exc:
         _raise_status_error(exc, creates=creates)
     except APIResponseValidationError as exc:

@@ -3,11 +3,17 @@ registrations): timeouts, one error type, one place that tests mock (respx).
 
 Every failure becomes an OutboundError that says whether trying again can help; the
 ledger stores it as data. Messages never include the URL: a Slack webhook URL is a secret.
+
+One httpx client per process keeps connections alive between requests (the batch runner's
+threads share it; httpx clients are thread-safe). It is made on first use in each process,
+never inherited across a fork: a worker forked from a parent that had one gets its own.
 """
 
 from __future__ import annotations
 
 import email.utils
+import os
+import threading
 import time
 
 import httpx
@@ -36,6 +42,30 @@ class OutboundError(Exception):
         self.unknown = unknown
 
 
+# Connections kept per receiver; more than the batch runner's threads ever use at once.
+MAX_CONNECTIONS = 32
+# Idle connections are closed before a typical server's idle timeout (Slack's is longer),
+# so a request rarely meets a connection the receiver is closing (see request()).
+KEEPALIVE_EXPIRY_SECONDS = 4.0
+
+_client: httpx.Client | None = None
+_client_pid = 0
+_client_lock = threading.Lock()
+
+
+def client() -> httpx.Client:
+    """This process's shared client (made on first use; a forked child makes its own)."""
+    global _client, _client_pid
+    if _client is None or _client_pid != os.getpid():
+        with _client_lock:
+            if _client is None or _client_pid != os.getpid():
+                _client = httpx.Client(limits=httpx.Limits(
+                    max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS,
+                    keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
+                _client_pid = os.getpid()
+    return _client
+
+
 def post_json(
     receiver: str, url: str, payload: object, *, headers: dict[str, str] | None = None
 ) -> httpx.Response:
@@ -53,16 +83,25 @@ def request(
 ) -> httpx.Response:
     """Send one request; return the 2xx response or raise OutboundError naming the receiver."""
     timeout = httpx.Timeout(settings.OUTBOUND_TIMEOUT_SECONDS, connect=5)
+    writes = method != "GET"
     try:
-        response = httpx.request(method, url, json=payload, headers=headers, timeout=timeout)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        response = client().request(method, url, json=payload, headers=headers,
+                                    timeout=timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+            httpx.LocalProtocolError) as exc:
         # Nothing left this process: safe to send again.
         raise OutboundError(f"{receiver}: could not connect ({type(exc).__name__})",
                             permanent=False) from None
     except httpx.TimeoutException as exc:
         # The request went out and no answer came: a write may have been carried out.
         raise OutboundError(f"{receiver}: no answer within the timeout ({type(exc).__name__})",
-                            permanent=False, unknown=method != "GET") from None
+                            permanent=False, unknown=writes) from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        # The connection broke after the request began to leave (reset, closed without an
+        # answer): the receiver may have acted on it, exactly as after a timeout. Retrying
+        # such a POST is how a Slack alert gets posted twice.
+        raise OutboundError(f"{receiver}: the connection broke before an answer came "
+                            f"({type(exc).__name__})", permanent=False, unknown=writes) from None
     except httpx.HTTPError as exc:
         raise OutboundError(f"{receiver}: {type(exc).__name__}", permanent=False) from None
     raise_for_status(receiver, response)

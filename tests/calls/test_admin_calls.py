@@ -201,7 +201,8 @@ def test_it_lists_a_hundred_thousand_calls_with_the_same_queries(admin_client):
         print(f"call list {params}: {(time.perf_counter() - started) * 1000:.0f} ms")
 
     assert Call.objects.count() == 100_005
-    assert few == many
+    # No query per row; a result past a thousand rows is estimated, not counted: one fewer.
+    assert all(large <= small for large, small in zip(many, few, strict=True)), (few, many)
 
 
 # --- the call page -----------------------------------------------------------------------

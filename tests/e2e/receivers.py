@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +74,8 @@ class Receiver:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # Seconds every answer waits after the request was recorded (a slow receiver).
+        self.delay_seconds = 0.0
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
         self._holds: list[Hold] = []
@@ -105,6 +108,7 @@ class Receiver:
             holds, self._holds = self._holds, []
             self._requests.clear()
             self._scripted.clear()
+            self.delay_seconds = 0.0
         for hold in holds:
             hold.release()
 
@@ -146,6 +150,8 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 raw=self.rfile.read(length) if length else b"",
             )
             reply, hold = receiver._handle(request)
+            if receiver.delay_seconds:
+                time.sleep(receiver.delay_seconds)
             if hold is not None:
                 hold.arrived.set()
                 hold.block()

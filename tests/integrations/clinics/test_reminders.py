@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from calls.models import Call
 from integrations.clinics import reminders
-from integrations.jobs import kinds, ledger, reasons
+from integrations.jobs import kinds, ledger, reasons, wakeups
 from integrations.models import (
     Appointment,
     AppointmentStatus,
@@ -240,7 +240,7 @@ def test_a_worker_that_died_after_sending_leaves_the_sms_for_staff_to_check(clin
 
 @respx.mock
 def test_a_worker_that_died_before_sending_is_replaced_and_sends_once(clinic, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     sms = respx.post(f"{API}/messages").mock(return_value=message_created())
     appointment = book(clinic, seoul(1, 15))
     with time_machine.travel(seoul(1, 14), tick=False):
@@ -259,7 +259,7 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_two_workers_send_one_sms(clinic, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     sms = respx.post(f"{API}/messages").mock(return_value=message_created())
     appointment = book(clinic, seoul(1, 15))
     job_id = job(kinds.REMINDER_SMS, appointment).pk
@@ -275,7 +275,7 @@ def test_two_workers_send_one_sms(clinic, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_a_confirmation_holding_the_row_makes_the_call_step_wait_and_skip(clinic, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     placed = respx.post(f"{API}/calls").mock(return_value=call_created())
     appointment = book(clinic, seoul(1, 15))
     clock = time_machine.travel(seoul(1, 14, 10), tick=True)
@@ -318,7 +318,7 @@ def test_the_sms_text_is_not_html_escaped(clinic):
 @pytest.mark.django_db(transaction=True)
 @respx.mock
 def test_a_reply_during_the_call_request_is_saved_at_once(clinic, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     appointment = book(clinic, seoul(1, 15))
     saved_while_calling = []
 

@@ -70,3 +70,17 @@ def test_it_says_which_integrations_are_off(admin_client, jobs, settings):
 def test_jobs_cannot_be_added_or_deleted_by_hand(admin_client, jobs):
     assert admin_client.get(JOBS + "add/").status_code == 403
     assert admin_client.get(f"{JOBS}{jobs[0].pk}/delete/").status_code == 403
+
+
+def test_it_finds_jobs_by_call_id_subject_or_caller_number(admin_client, jobs):
+    alert = Job.objects.get(kind=kinds.SLACK_MISSED_CALL)
+    others = Job.objects.exclude(call=alert.call)
+
+    def found(term: str) -> set[int]:
+        return {job.pk for job in admin_client.get(JOBS, {"q": term}).context["cl"].result_list}
+
+    by_call = found(alert.call.call_id)
+    assert alert.pk in by_call and not by_call & set(others.values_list("pk", flat=True))
+    assert alert.pk in found(alert.subject)
+    assert alert.pk in found("010-5555-1234")  # the caller, as the alerts group them
+    assert found(alert.call.from_number[:5]) == set()  # exact matches only: no table scan

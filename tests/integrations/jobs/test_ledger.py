@@ -1,15 +1,18 @@
 """The ledger: atomic claims, retries with backoff, permanent stops, the sweeper."""
 
+import socket
+import threading
 from datetime import timedelta
 
+import django_q.tasks
 import httpx
 import pytest
 import respx
 from django.db import connection
 from django.utils import timezone
 
-from integrations.jobs import kinds, ledger
-from integrations.models import Job, JobState
+from integrations.jobs import kinds, ledger, wakeups
+from integrations.models import Job, JobState, JobWakeup
 from tests.helpers import in_parallel, post_form
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +37,11 @@ def reload(job: Job) -> Job:
      (httpx.Response(503), 30),
      (httpx.Response(429, headers={"Retry-After": "90"}, text="slow down"), 90),
      (httpx.ConnectError("refused"), 30),
-     (httpx.ReadTimeout("slow"), 30)],
-    ids=["500", "503", "429 Retry-After", "connection error", "timeout"],
+     (httpx.ReadTimeout("slow"), 30),
+     (httpx.RemoteProtocolError("Server disconnected without sending a response."), 30),
+     (httpx.ReadError("Connection reset by peer"), 30)],
+    ids=["500", "503", "429 Retry-After", "connection error", "timeout",
+         "closed without an answer", "reset while reading"],
 )
 def test_it_retries_transient_failures_on_the_backoff_schedule(alert_job, answer, wait):
     respx.post(SLACK).mock(side_effect=[answer] if isinstance(answer, Exception) else None,
@@ -45,7 +51,7 @@ def test_it_retries_transient_failures_on_the_backoff_schedule(alert_job, answer
     state = ledger.run(alert_job.pk)
 
     job = reload(alert_job)
-    if isinstance(answer, httpx.ReadTimeout):
+    if isinstance(answer, httpx.ReadTimeout | httpx.RemoteProtocolError | httpx.ReadError):
         # Slack may have posted it: a blind resend could double the alert.
         assert state == job.state == JobState.UNKNOWN
         assert "may have arrived" in job.last_error
@@ -127,34 +133,58 @@ def test_it_records_nothing_for_a_worker_that_lost_its_claim(alert_job):
     Job.objects.filter(pk=job.pk).update(state=JobState.PENDING, next_attempt_at=timezone.now())
     assert ledger.claim(job.pk) is not None
 
-    ledger._finish(job, JobState.FAILED, error="stale worker")
+    ledger.record(job, ledger.Verdict(JobState.FAILED, error="stale worker"))
 
     assert reload(job).state == JobState.RUNNING
 
 
-def test_the_sweeper_sends_lost_queue_messages(alert_job, monkeypatch):
+def test_the_sweeper_wakes_a_worker_when_jobs_are_due(alert_job, monkeypatch):
     sent = []
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
 
     report = ledger.sweep()
 
-    assert sent == [alert_job.pk]
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
     assert report["enqueued"] == 1
+    assert JobWakeup.objects.get().sent_at is not None
 
 
-def test_the_sweeper_leaves_recently_enqueued_and_future_rows_alone(alert_job, monkeypatch):
+def test_the_sweeper_leaves_a_waiting_wake_up_and_future_rows_alone(alert_job, monkeypatch):
     sent = []
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: sent.append(job_id))
-    Job.objects.filter(pk=alert_job.pk).update(enqueued_at=timezone.now())
-    ledger.sweep()
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    monkeypatch.setattr(wakeups, "_broker_holds_messages", lambda: True)
+    JobWakeup.objects.create(pk=1, sent_at=timezone.now())
+    assert ledger.sweep()["enqueued"] == 0
+    JobWakeup.objects.update(sent_at=None)
     Job.objects.filter(pk=alert_job.pk).update(
-        enqueued_at=None, next_attempt_at=timezone.now() + timedelta(minutes=5))
-    ledger.sweep()
+        next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert ledger.sweep()["enqueued"] == 0
     assert sent == []
 
 
+def test_the_sweeper_takes_a_wake_up_the_broker_no_longer_holds_for_lost(
+        alert_job, monkeypatch):
+    sent = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    JobWakeup.objects.create(pk=1, sent_at=timezone.now())  # the ORM broker holds nothing
+
+    assert ledger.sweep()["enqueued"] == 1
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
+
+
+def test_the_sweeper_takes_a_wake_up_not_taken_up_in_time_for_lost(alert_job, monkeypatch):
+    sent = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *args, **kw: sent.append(args))
+    monkeypatch.setattr(wakeups, "_broker_holds_messages", lambda: True)
+    JobWakeup.objects.create(
+        pk=1, sent_at=timezone.now() - wakeups.REENQUEUE_AFTER - timedelta(seconds=1))
+
+    assert ledger.sweep()["enqueued"] == 1
+    assert sent == [(wakeups.RUN_DUE_TASK,)]
+
+
 def test_the_sweeper_reruns_a_job_whose_worker_died_before_sending(alert_job, monkeypatch):
-    monkeypatch.setattr(ledger, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(wakeups, "wake", lambda **kw: False)
     ledger.claim(alert_job.pk)
     Job.objects.filter(pk=alert_job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 
@@ -214,3 +244,45 @@ def test_a_job_that_fails_forever_does_not_block_others(client, settings):
     assert slack.call_count == 3
     assert Job.objects.get(kind="unknown.kind").state == JobState.FAILED
     assert Job.objects.filter(state=JobState.PENDING).count() == 3
+
+
+def test_it_posts_once_when_the_receiver_drops_the_connection_after_reading_it(
+        alert_job, settings):
+    """A receiver that takes the whole request, acts on it, and closes the connection
+    without answering (a crash, a proxy reset): the alert went out, so it is never resent."""
+    received: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # closed by the test
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                received.append(body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings.SLACK_WEBHOOK_URL = f"http://127.0.0.1:{server.getsockname()[1]}/services/X"
+    try:
+        assert ledger.run(alert_job.pk) == JobState.UNKNOWN
+        Job.objects.filter(pk=alert_job.pk).update(lease_until=timezone.now())
+        ledger.sweep()
+        assert ledger.run(alert_job.pk) == "not claimed"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+    assert len(received) == 1
+    job = reload(alert_job)
+    assert job.state == JobState.UNKNOWN
+    assert "connection broke" in job.last_error

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0007_booking_system_id_name'),
+        ('integrations', '0008_job_wakeup_and_admin_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,171 @@
+"""Batches: one statement claims many due jobs, threads run them, outcomes are written in
+bulk — with every guarantee of a single run (atomic claims, per-kind isolation, backoff,
+the unknown state, one post per alert)."""
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+import respx
+from django.db import connection
+from django.utils import timezone
+
+from calls.models import Call
+from integrations.jobs import batches, kinds, ledger
+from integrations.models import Job, JobState
+from tests.helpers import in_parallel
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers"),
+]
+SLACK = "https://hooks.slack.test/services/T000/B000/XXXX"
+CRM = "https://crm.test/api/activities"
+
+
+@pytest.fixture(autouse=True)
+def _threads(settings):
+    """Run handlers on threads as a real worker does (the suite's settings run tasks inline)."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    settings.JOB_THREADS = 8
+
+
+def missed_calls(count: int, *, kind: str = kinds.SLACK_MISSED_CALL) -> list[Job]:
+    """Due jobs of one kind, each about a call of its own (added without waking anyone)."""
+    now = timezone.now()
+    calls = Call.objects.bulk_create(
+        Call(call_id=f"CAbatch{kind[:5]}{n}", direction="inbound", status="no-answer",
+             from_number=f"0105555{n:04d}", to_number="07052351234", started_at=now)
+        for n in range(count)
+    )
+    return Job.objects.bulk_create(
+        Job(kind=kind, subject=call.call_id, call=call, next_attempt_at=now) for call in calls
+    )
+
+
+def posted_call_links(route: respx.Route) -> list[str]:
+    """The admin link in each Slack message sent: one per call."""
+    return [json.loads(call.request.content)["blocks"][2]["elements"][0]["url"]
+            for call in route.calls]
+
+
+def test_it_claims_each_due_job_once_across_parallel_claimers():
+    jobs = missed_calls(120)
+    Job.objects.filter(pk=jobs[0].pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+
+    claimed = in_parallel(4, lambda: [job.pk for job in batches.claim_batch(50)])
+
+    everything = [pk for batch in claimed for pk in batch]
+    assert len(everything) == len(set(everything)) == 119
+    assert jobs[0].pk not in everything
+    assert Job.objects.filter(state=JobState.RUNNING, attempts=1).count() == 119
+    assert not Job.objects.filter(state=JobState.RUNNING, lease_until__isnull=True).exists()
+
+
+@respx.mock
+def test_it_runs_every_due_job_once_on_threads_and_records_them_in_bulk():
+    missed_calls(150)
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_slack(request):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.01)
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(200, text="ok")
+
+    slack = respx.post(SLACK).mock(side_effect=slow_slack)
+
+    assert batches.run_due() == {JobState.DONE: 150}
+
+    links = posted_call_links(slack)
+    assert len(links) == len(set(links)) == 150
+    assert most[0] > 1  # the requests overlapped
+    assert Job.objects.filter(state=JobState.DONE, attempts=1, lease_until__isnull=True,
+                              sending_since__isnull=True).count() == 150
+
+
+@respx.mock
+def test_a_failing_receiver_holds_back_only_its_own_kind(settings):
+    settings.JOB_THREADS = 2  # one thread per kind: the order of events is fixed
+    slack_jobs = missed_calls(20)
+    crm_jobs = missed_calls(20, kind=kinds.CRM_ACTIVITY)
+    slack = respx.post(SLACK).mock(return_value=httpx.Response(503))
+    crm = respx.post(CRM).mock(return_value=httpx.Response(201, json={"id": "act"}))
+    before = timezone.now()
+
+    batches.run_due()
+
+    assert crm.call_count == 20
+    assert Job.objects.filter(pk__in=[j.pk for j in crm_jobs], state=JobState.DONE).count() == 20
+    # Slack failed once; its other jobs were handed back unspent and wait as long as the
+    # failed one, instead of each meeting the outage.
+    assert slack.call_count == 1
+    rows = Job.objects.filter(pk__in=[j.pk for j in slack_jobs])
+    assert {row.state for row in rows} == {JobState.PENDING}
+    assert sorted(row.attempts for row in rows) == [0] * 19 + [1]
+    wait = timedelta(seconds=settings.JOB_RETRY_DELAYS[0])
+    assert all(row.next_attempt_at >= before + wait for row in rows)
+
+
+@respx.mock
+def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings):
+    jobs = missed_calls(10)
+    slack = respx.post(SLACK).mock(return_value=httpx.Response(200))
+    claimed = batches.claim_batch(10)
+
+    crew = batches.Crew(2)
+    try:
+        batches.run_batch(claimed, crew, start_until=time.monotonic())
+    finally:
+        crew.stop()
+
+    assert slack.call_count == 0
+    rows = Job.objects.filter(pk__in=[j.pk for j in jobs])
+    assert {(row.state, row.attempts, row.lease_until) for row in rows} == {
+        (JobState.PENDING, 0, None)}
+    assert all(row.next_attempt_at <= timezone.now() for row in rows)
+
+
+@respx.mock
+def test_an_alert_whose_connection_broke_mid_batch_is_never_resent():
+    jobs = missed_calls(30)
+    broken = jobs[7].call.call_id
+
+    def slack_answer(request):
+        if json.loads(request.content)["blocks"][2]["elements"][0]["url"].endswith(
+                f"/{jobs[7].call_id}/change/"):
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, text="ok")
+
+    slack = respx.post(SLACK).mock(side_effect=slack_answer)
+
+    batches.run_due()
+    Job.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    ledger.sweep()
+    batches.run_due()
+
+    assert slack.call_count == 30
+    assert Job.objects.get(subject=broken).state == JobState.UNKNOWN
+    assert Job.objects.filter(state=JobState.DONE).count() == 29
+
+
+def test_a_worker_that_lost_its_claims_records_nothing_for_them():
+    jobs = missed_calls(3)
+    claimed = batches.claim_batch(3)
+    # The sweeper took the jobs back (lease lapsed) and another worker claimed them.
+    Job.objects.update(state=JobState.PENDING, next_attempt_at=timezone.now())
+    assert len(batches.claim_batch(3)) == 3
+
+    written = ledger.record_many([(job, ledger.Verdict(JobState.FAILED, error="stale"))
+                                  for job in claimed])
+
+    assert written == 0
+    assert {row.state for row in Job.objects.filter(pk__in=[j.pk for j in jobs])} == {
+        JobState.RUNNING}
