@@ -34,7 +34,6 @@ from calls.admin_display import (
     ReadOnlyAdmin,
     admin_link,
     alert,
-    answered_by_text,
     duration_text,
     outcome_badge,
     preformatted,
@@ -142,7 +141,7 @@ class CallAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("Answered by"), ordering="answered_by")
     def answered_by_display(self, call: Call) -> str:
-        return answered_by_text(call.answered_by)
+        return labels.answered_by_text(call.answered_by)
 
     @admin.display(description=_("Hang-up cause"))
     def hangup_cause_display(self, call: Call) -> str:

@@ -21,7 +21,6 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from calls import labels
 from calls.admin_lists import LargeListAdmin
 from calls.models import Outcome
 
@@ -63,10 +62,6 @@ def duration_text(seconds: int | None) -> str:
     if minutes:
         return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": rest}
     return gettext("%(seconds)s s") % {"seconds": rest}
-
-
-def answered_by_text(answered_by: str) -> str:
-    return labels.answered_by_text(answered_by)
 
 
 def admin_link(obj: Model | None, text: str | None = None) -> str:

@@ -25,14 +25,13 @@ from calls.admin_display import (
     NONE_YET,
     TIME_OF_DAY,
     admin_link,
-    answered_by_text,
     duration_text,
     outcome_badge,
     seoul_time,
 )
 from calls.models import ArtifactStatus, Call, CallEvent, Message, Summary, Transcript
 from calls.phone import format_phone
-from calls.vocabulary import ARTIFACT_KINDS, CallStage, Direction, EventKind
+from calls.vocabulary import ARTIFACT_KINDS, Direction, EventKind
 
 # Shown as-is where ClawOps sends more keys than these (custom summary schemas).
 SUMMARY_LABELS = {
@@ -97,7 +96,7 @@ def headline(call: Call) -> dict[str, str | bool]:
         "outcome": outcome,
         "missed": call.is_missed,
         "duration": duration_text(call.duration),
-        "answered_by": answered_by_text(call.answered_by),
+        "answered_by": labels.answered_by_text(call.answered_by),
         "hangup": labels.hangup_cause_text(call.hangup_cause),
     }
 
@@ -119,8 +118,8 @@ def transcript_summary_context(call: Call) -> dict[str, Any]:
 
 
 def _event_row(event: CallEvent) -> dict[str, str]:
-    if event.kind == EventKind.STATUS and event.status in CallStage.values:
-        status = str(CallStage(event.status).label)
+    if event.kind == EventKind.STATUS:
+        status = labels.stage_text(event.status)
     elif event.kind == EventKind.TRANSFER:
         status = labels.transfer_status_text(event.status)
     elif event.kind in ARTIFACT_KINDS and event.status in ArtifactStatus.values:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
-from calls.vocabulary import CallStage
+from calls.vocabulary import CallStage, CallStatus
 
 ANSWERED_BY = {
     "human": _("Person"),
@@ -105,6 +105,10 @@ def hangup_source_text(code: str) -> str:
 
 def transfer_status_text(code: str) -> str:
     return _worded(TRANSFER_STATUSES, code)
+
+
+def call_status_text(code: str) -> str:
+    return str(CallStatus(code).label) if code in CallStatus.values else code
 
 
 def stage_text(code: str) -> str:

@@ -30,8 +30,10 @@ def missed_call_q() -> Q:
 
 
 def answered_call_q() -> Q:
-    """Connected: ClawOps reported an answer, or a completed call that lasted."""
-    return Q(answered_at__isnull=False) | Q(status=CallStatus.COMPLETED, duration__gt=0)
+    """Call.connected as a filter: the call lasted longer than 0 s or, while its duration is
+    not known yet, ClawOps reported the answer. A call answered and then ended after 0 s is
+    missed, never answered too."""
+    return Q(duration__gt=0) | Q(duration__isnull=True, answered_at__isnull=False)
 
 
 class Call(models.Model):

@@ -20,11 +20,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from calls import labels
 from calls.admin_display import ReadOnlyAdmin, admin_link, seoul_field, seoul_time
 from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.models import Call
 from calls.phone import format_phone
-from calls.vocabulary import CallStatus
 from integrations import audit
 from integrations.callbacks import callback_calls
 from integrations.jobs import integration_status, kinds, reasons
@@ -34,10 +34,6 @@ from integrations.models import CallbackRequest, Job
 
 def new_url(call: Call) -> str:
     return reverse("admin:integrations_callbackrequest_new") + f"?call={call.pk}"
-
-
-def status_label(status: str) -> str:
-    return CallStatus(status).label if status in CallStatus.values else status
 
 
 def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
@@ -77,7 +73,7 @@ def confirm_callback(request: HttpRequest, admin_site: admin.AdminSite) -> HttpR
         "opts": opts,
         "call": call,
         "call_page": call_page,
-        "call_status": status_label(call.status),
+        "call_status": labels.call_status_text(call.status),
         "call_started": seoul_time(call.started_at),
         "call_direction": call.get_direction_display() or "-",
         "number": format_phone(number) if number else "",
@@ -150,7 +146,7 @@ class CallbackRequestAdmin(NumberSearchAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("Call result"))
     def placed_call_status(self, obj: CallbackRequest) -> str:
-        return status_label(obj.placed_call.status) if obj.placed_call else "-"
+        return labels.call_status_text(obj.placed_call.status) if obj.placed_call else "-"
 
     @admin.display(description="")
     def again(self, obj: CallbackRequest) -> str:

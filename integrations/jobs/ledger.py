@@ -159,10 +159,10 @@ def execute(job: Job) -> Verdict:
     kind = kinds.table().get(job.kind)
     if kind is None:
         return _finished(job, JobState.FAILED, error=f"no handler for job kind {job.kind!r}")
-    off = kinds.integration_problems().get(kind.integration)
-    if off:
-        return _finished(job, JobState.SKIPPED, error=reasons.integration_off(
-            kind.integration, kinds.missing_settings(kind.integration)))
+    missing = kinds.missing_settings(kind.integration)
+    if missing:
+        return _finished(job, JobState.SKIPPED,
+                         error=reasons.integration_off(kind.integration, missing))
     try:
         outcome = kind.handler(job)
     except OutboundError as exc:

@@ -17,12 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from calls import labels
 from calls.admin_display import (
     PageContextAdmin,
     ReadOnlyAdmin,
     admin_link,
     alert,
-    answered_by_text,
     duration_text,
     preformatted,
     seoul_field,
@@ -32,7 +32,6 @@ from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from integrations import audit
-from integrations.callbacks.admin import status_label
 from integrations.jobs import kinds, reasons
 from integrations.jobs.display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
@@ -123,8 +122,8 @@ def order_page_context(order: Order) -> dict[str, Any]:
                 "attempt": attempt,
                 "link": admin_link(call, call.call_id),
                 "started": seoul_time(call.started_at),
-                "status": status_label(call.status),
-                "answered_by": answered_by_text(call.answered_by),
+                "status": labels.call_status_text(call.status),
+                "answered_by": labels.answered_by_text(call.answered_by),
                 "duration": duration_text(call.duration),
                 "reached": confirmation_calls.reached(call),
             }

@@ -31,10 +31,9 @@ from rest_framework.views import APIView
 
 from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_json
 from calls.intake import DATABASE_UNAVAILABLE
-from calls.phone import korean_number, normalize_phone
 from calls.signatures import verify_clawops_signature
 from integrations.api import problems, schema
-from integrations.api.serializers import COMMON_ERRORS, Text
+from integrations.api.serializers import COMMON_ERRORS, Phone, Text
 from integrations.jobs import kinds, reasons
 from integrations.models import Order
 from integrations.orders import confirmation_calls
@@ -142,16 +141,10 @@ class OrderSerializer(serializers.Serializer):
 
     order_id = Text(max_length=64)
     customer_name = Text(max_length=100)
-    customer_phone = Text(max_length=64, help_text="Any common Korean format.")
+    # The domestic digits the call goes to (calls.phone.korean_number, as everywhere).
+    customer_phone = Phone(help_text="Any common Korean format.")
     items = ItemList(child=ItemField(), allow_empty=False, max_length=MAX_ITEMS)
     total_price = WonField()
-
-    def validate_customer_phone(self, value: str) -> str:
-        try:
-            korean_number(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
 
 
 # "stored" with "call": "disabled" while the call cannot be placed (settings missing;
@@ -235,14 +228,14 @@ class OrderWebhookView(APIView):
         fields = serializer.validated_data
         received = {
             "customer_name": fields["customer_name"],
-            "customer_phone": normalize_phone(fields["customer_phone"]),
+            "customer_phone": fields["customer_phone"],
             "items": fields["items"],
             "total_price": fields["total_price"],
         }
 
         try:
             order, created = confirmation_calls.receive(
-                order_id=fields["order_id"], customer_phone_raw=fields["customer_phone"],
+                order_id=fields["order_id"], customer_phone_raw=data["customer_phone"].strip(),
                 raw_body=body, **received)
         except DATABASE_UNAVAILABLE:
             logger.exception("database unavailable; order webhook not acknowledged")

@@ -4,30 +4,19 @@ administrators have the view permissions, the front desk does not)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from calls.admin_display import ReadOnlyAdmin
 from calls.models import Call, Message
 from integrations.reconciliation.models import FailedClawOpsDelivery, RecoveredItem
 
 
-class ReadOnly(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(RecoveredItem)
-class RecoveredItemAdmin(ReadOnly):
+class RecoveredItemAdmin(ReadOnlyAdmin):
     list_display = ("recovered_at", "source", "kind", "reference_link", "status_before",
                     "status_after")
     list_filter = ("source", "kind")
@@ -45,7 +34,7 @@ class RecoveredItemAdmin(ReadOnly):
 
 
 @admin.register(FailedClawOpsDelivery)
-class FailedClawOpsDeliveryAdmin(ReadOnly):
+class FailedClawOpsDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "event", "reference", "response_status", "attempts",
                     "now_known")
     list_filter = ("event",)
@@ -55,11 +44,17 @@ class FailedClawOpsDeliveryAdmin(ReadOnly):
     def attempts(self, failure: FailedClawOpsDelivery) -> str:
         return f"{failure.attempt}/{failure.max_attempts}"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FailedClawOpsDelivery]:
+        # Asked in the list's one query, not two queries per row.
+        return super().get_queryset(request).annotate(
+            call_known=Exists(Call.objects.filter(call_id=OuterRef("reference"))),
+            message_known=Exists(Message.objects.filter(message_id=OuterRef("reference"))),
+        )
+
     @admin.display(description=_("in clawsite now"), boolean=True)
     def now_known(self, failure: FailedClawOpsDelivery) -> bool | None:
         """Whether what the delivery was about reached clawsite anyway (reconciliation or a
         later delivery): a failure still False needs a look."""
         if not failure.reference:
             return None
-        return (Call.objects.filter(call_id=failure.reference).exists()
-                or Message.objects.filter(message_id=failure.reference).exists())
+        return failure.call_known or failure.message_known

@@ -7,11 +7,12 @@ from typing import Any
 
 from django import template
 
+from calls import labels
 from calls.admin_display import admin_link, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
 from integrations.callbacks import callback_calls
-from integrations.callbacks.admin import new_url, status_label
+from integrations.callbacks.admin import new_url
 from integrations.jobs import integration_status, kinds, reasons
 from integrations.jobs.display import state_text
 from integrations.models import CallbackRequest, Job
@@ -42,7 +43,7 @@ def callback_panel(context: template.Context, call: Call) -> dict[str, Any]:
             "job_error": reasons.reason_text(job.last_error)[:200] if job else "",
             "placed_call": admin_link(request.placed_call,
                                       request.placed_call.call_id if request.placed_call else None),
-            "placed_status": status_label(request.placed_call.status)
+            "placed_status": labels.call_status_text(request.placed_call.status)
             if request.placed_call else "-",
             "recording_url": result.get("recording_url", ""),
             "recording_duration": result.get("recording_duration", ""),

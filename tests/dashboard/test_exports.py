@@ -109,3 +109,18 @@ def test_the_front_desk_may_export_what_it_may_read(client, seeded):
     [_, row] = export(client, "calls_call", [call.pk])
 
     assert row[-1] == "CAin1"
+
+
+def test_a_large_export_is_audited_with_its_full_count(admin_client):
+    calls = Call.objects.bulk_create(
+        Call(call_id=f"CAbulk{i}", direction="inbound", status="completed", duration=30,
+             from_number="01011110000", to_number="07052351234", started_at=NOW)
+        for i in range(205))
+
+    rows = export(admin_client, "calls_call", [c.pk for c in calls])
+
+    assert len(rows) == 1 + 205
+    detail = AuditEntry.objects.get(action="export").detail
+    assert detail.startswith("205 selected: #")
+    assert detail.endswith(", …")
+    assert detail.count("#") == 200

@@ -177,3 +177,13 @@ def test_a_user_without_the_call_log_sees_no_call_figures(client, seeded):
 
     assert day.calls is None and day.callers is None and day.appointments is None
     assert client.get(START).context["charts"] == []
+
+
+def test_a_call_answered_then_ended_after_0_s_counts_as_missed_only(admin_client):
+    with time_machine.travel(NOW, tick=False):
+        call("CAzero", "inbound", "01044440000", "completed", at(9), 0, answered=True)
+        response = admin_client.get(START)
+
+    counts = figures(response, "calls")
+    assert (counts["응답"], counts["부재중"]) == (0, 1)
+    assert [c.number for c in response.context["day"].callers] == ["010-4444-0000"]

@@ -30,6 +30,7 @@ def test_problems_are_english_by_default(key):
     assert body["title"] == "Bad Request"
     assert body["errors"]["phone"] == [
         "'12' is not a phone number that exists in Korea (e.g. 010-1234-5678)."]
+    assert stored() == (0, 0)
 
 
 @pytest.mark.parametrize("header", ["ko", "ko-KR,ko;q=0.9,en;q=0.8", "en;q=0.5, ko"])
@@ -41,6 +42,7 @@ def test_problems_are_korean_when_the_client_asks_for_korean(key, header):
     assert body["title"] == "잘못된 요청"
     assert body["detail"] == "잘못된 항목이 있어 아무것도 저장하지 않았습니다."
     assert body["errors"]["phone"] == ["'12'은(는) 국내에 없는 전화번호입니다 (예: 010-1234-5678)."]
+    assert stored() == (0, 0)
 
 
 def test_every_korean_problem_is_korean_throughout(key):

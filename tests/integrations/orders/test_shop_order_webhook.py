@@ -200,6 +200,15 @@ def test_it_accepts_korean_numbers_in_any_common_format(client, phone):
     assert post_order(client, with_field(customer_phone=phone)).status_code == 202
 
 
+@pytest.mark.parametrize("phone", ["+82 10-5555-1234", "(010) 5555 1234", "1055551234"])
+def test_it_stores_the_number_in_the_domestic_form_the_call_goes_to(client, phone):
+    # "1055551234": a number whose leading 0 a spreadsheet dropped.
+    assert post_order(client, with_field(customer_phone=phone)).status_code == 202
+
+    order = Order.objects.get()
+    assert (order.customer_phone, order.customer_phone_raw) == ("01055551234", phone)
+
+
 def test_it_stores_a_resent_order_once_and_places_no_second_call(client):
     first = post_order(client)
     # The same order in another spelling: keys reordered, the number in another format.
