@@ -8,7 +8,6 @@ the callback's job and ends the call.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -18,8 +17,6 @@ from django.utils import timezone
 from integrations import voiceml
 from integrations.callbacks import callback_calls
 from integrations.models import CallbackRequest
-
-logger = logging.getLogger(__name__)
 
 # Seconds of message the customer may leave.
 MESSAGE_MAX_SECONDS = 120

@@ -7,8 +7,6 @@ neutral closing instead of the old time.
 
 from __future__ import annotations
 
-import logging
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from calls.bounds import CALL_ID_SHAPE
@@ -16,8 +14,6 @@ from integrations import voiceml
 from integrations.clinics import reminders, voice
 from integrations.jobs import reasons
 from integrations.models import AnswerChannel, Appointment
-
-logger = logging.getLogger(__name__)
 
 # A reminder asks for one key; a longer sequence is kept only this far (staff note, row).
 MAX_DIGITS = 16

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from calls.models import Call, CallEvent, Message, Summary, Transcript, WebhookDelivery
-from calls.phone import is_korean_number, normalize_phone
+from calls.phone import korean_number
 from integrations import audit
 from integrations.audit.models import AuditAction
 from integrations.models import Appointment, CallbackRequest, Job, OptOut, Order
@@ -34,9 +34,11 @@ class NotANumber(ValueError):
 
 
 def forget(raw_number: str, *, user: Any = None, dry_run: bool = False) -> dict[str, int]:
-    number = normalize_phone(raw_number)
-    if not is_korean_number(number):
-        raise NotANumber(f"{raw_number!r} is not a Korean phone number")
+    # The same rule every door stores numbers by, so any spelling finds the stored one.
+    try:
+        number = korean_number(raw_number)
+    except ValueError:
+        raise NotANumber(f"{raw_number!r} is not a Korean phone number") from None
     pattern = number_pattern(number)
     calls = Call.objects.filter(Q(from_number=number) | Q(to_number=number))
     messages = Message.objects.filter(Q(from_number=number) | Q(to_number=number))

@@ -127,3 +127,13 @@ def test_it_is_idempotent_and_a_dry_run_changes_nothing(client):
 def test_it_refuses_what_is_not_a_number(client):
     with pytest.raises(CommandError, match="not a Korean phone number"):
         forget("hello")
+
+
+def test_a_number_whose_leading_0_was_dropped_erases_the_same_person(client):
+    # As a spreadsheet cell holds 010-5555-1234: every door stores it as 01055551234.
+    seed_everywhere(client)
+
+    output = forget("1055551234")
+
+    assert "calls: 2" in output
+    assert Call.objects.get(call_id="CAher").from_number == "010-****-1234"
