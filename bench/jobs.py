@@ -188,6 +188,9 @@ def job_phase(cfg: Config, broker: str, count: int, *, lose_messages: bool) -> P
                    " AND state NOT IN ('pending', 'running')", (f"CA{tag}%",), count, cfg,
                    proc, timeout=count / 5 + 180)
         wall = time.monotonic() - started
+        # The monitor saves a task's record after it ends: the rate starts at the first.
+        wait_until("SELECT count(*) FROM django_q_task WHERE func = 'integrations.tasks.run_due'",
+                   (), 1, cfg, proc, timeout=60)
         cpu = cluster_cpu(proc)
     finally:
         stop_cluster(proc)
@@ -296,7 +299,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="JOB_BATCH_SIZE")
     parser.add_argument("--delay-ms", type=float, default=5.0, help="receiver answer delay")
     parser.add_argument("--recovery", type=int, default=0, help="jobs for the lost-messages run")
-    parser.add_argument("--port", type=int, default=8766, help="receiver port")
+    parser.add_argument("--port", type=int, default=8793, help="receiver port")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="clawsite_bench_jobs")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")

@@ -47,8 +47,8 @@ def planner_estimate(rows: QuerySet) -> int:
     """The rows PostgreSQL's planner expects the query to return (no rows are read)."""
     try:
         sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # a filter no row can match (a search for an id no row has)
-        return 0
+    except EmptyResultSet:
+        return 0  # a filter that can match nothing (an empty IN list): no query to ask about
     with connections[rows.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

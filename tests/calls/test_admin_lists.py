@@ -82,3 +82,12 @@ def test_it_sorts_ascending_with_ties_broken_ascending(admin_client):
         ' "calls_call"."duration" ASC, "calls_call"."id" ASC')
     shown = [call.call_id for call in response.context["cl"].result_list]
     assert shown == ["CAtie0", "CAtie1", "CAtie2"]
+
+
+def test_it_counts_a_search_that_can_match_nothing_without_failing(admin_client):
+    many_calls(10)
+
+    response = admin_client.get("/admin/calls/webhookdelivery/", {"q": "CAnosuchcall"})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
