@@ -19,13 +19,16 @@ from collections import Counter
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from calls import intake, labels
+from calls import delivery_preview, intake, labels
 from calls.admin_display import (
     PageContextAdmin,
     ReadOnlyAdmin,
@@ -38,7 +41,6 @@ from calls.admin_display import (
 )
 from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import call_page_context
-from calls.decoding import form_fields
 from calls.models import (
     Call,
     Message,
@@ -284,19 +286,23 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Body (read)"))
     def fields_display(self, delivery: WebhookDelivery) -> str:
         """The body as fields: form bodies are percent-encoded, unreadable in Korean."""
-        raw = bytes(delivery.body)
-        if delivery.scheme == Scheme.X_SIGNATURE:
-            text = "\n".join(f"{name} = {value}" for name, value in form_fields(raw).items())
-        else:
-            try:
-                text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
-            except ValueError:
-                return "-"
-        return preformatted(text.replace("\x00", "\\x00"))
+        return preformatted(delivery_preview.fields_text(
+            bytes(delivery.body), is_form=delivery.scheme == Scheme.X_SIGNATURE))
 
     @admin.display(description=_("Body (raw)"))
     def body_display(self, delivery: WebhookDelivery) -> str:
-        return preformatted(delivery.body_text)
+        return delivery_preview.body_preview(delivery)
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path("<int:pk>/body/", self.admin_site.admin_view(self.body_download),
+                        name="calls_webhookdelivery_body")
+        return [download, *super().get_urls()]
+
+    def body_download(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The raw bytes as they arrived, for staff who may see deliveries."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return delivery_preview.body_download(get_object_or_404(WebhookDelivery, pk=pk))
 
     @admin.action(description=_("Replay selected deliveries"), permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

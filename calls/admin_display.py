@@ -7,12 +7,12 @@ ModelAdmins here are built from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import DateTimeField, Model
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -32,8 +32,17 @@ TIME_OF_DAY = "%H:%M:%S"
 
 
 def seoul_time(value: datetime | None, fmt: str = DATE_TIME) -> str:
-    """Stored in UTC, read in Korean time (settings.TIME_ZONE is Asia/Seoul)."""
-    return timezone.localtime(value).strftime(fmt) if value else "-"
+    """Stored in UTC, read in Korean time (settings.TIME_ZONE is Asia/Seoul).
+
+    A moment so near the end of the calendar that Korean time would overflow it (a row
+    stored before timestamps were bounded) is shown in UTC, marked so, instead of failing
+    the whole page."""
+    if not value:
+        return "-"
+    try:
+        return timezone.localtime(value).strftime(fmt)
+    except OverflowError:
+        return f"{value.strftime(fmt)} UTC"
 
 
 def seoul_field(field: str, label: str, fmt: str = DATE_TIME) -> Callable[..., str]:
@@ -64,7 +73,7 @@ def admin_link(obj: Model | None, text: str | None = None) -> str:
 
 def alert(text: str) -> SafeString:
     """What needs a person: made to stand out in a list."""
-    return format_html('<strong style="color: var(--error-fg, #ba2121)">{}</strong>', text)
+    return format_html('<strong class="cs-alert">{}</strong>', text)
 
 
 def outcome_badge(outcome: str) -> str:
@@ -74,7 +83,40 @@ def outcome_badge(outcome: str) -> str:
 
 
 def preformatted(text: str) -> SafeString:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+    return format_html('<pre class="cs-pre">{}</pre>', text)
+
+
+class SeoulTimesAdmin(admin.ModelAdmin):
+    """Datetime fields in ``list_display``, ``readonly_fields`` and the change page are shown
+    through ``seoul_time``: Django's own rendering converts to local time and fails the whole
+    page on a moment at the edge of the calendar. Each is shown by a ``<name>_in_seoul``
+    column the admin adds for it."""
+
+    def __init__(self, model: type[Model], admin_site: admin.AdminSite) -> None:
+        super().__init__(model, admin_site)
+        self._seoul_names = {
+            field.name: f"{field.name}_in_seoul"
+            for field in model._meta.fields if isinstance(field, DateTimeField)
+        }
+        for name, shown in self._seoul_names.items():
+            setattr(self, shown, seoul_field(name, model._meta.get_field(name).verbose_name)
+                    .__get__(self))
+
+    def _in_seoul(self, names: Iterable[Any]) -> list[Any]:
+        shown = [self._seoul_names.get(name, name) if isinstance(name, str) else name
+                 for name in names]
+        return list(dict.fromkeys(shown))
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return self._in_seoul(super().get_list_display(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
+        # The field itself stays read-only (kept out of the form); its column shows it.
+        names = list(super().get_readonly_fields(request, obj))
+        return names + [self._seoul_names[name] for name in names if name in self._seoul_names]
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[Any]:
+        return self._in_seoul(super().get_fields(request, obj))
 
 
 class ReadOnlyAdmin(LargeListAdmin):

@@ -7,10 +7,10 @@ delivery replays exactly as it was first read.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from calls.bounds import BoundsError, load_json
 from calls.payloads import PayloadError
 
 
@@ -52,13 +52,9 @@ def decode_body(content_type: str, body: bytes) -> Mapping[str, object]:
         except UnicodeDecodeError:
             raise PayloadError("form body is not valid UTF-8") from None
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise PayloadError("JSON body is nested too deeply") from None
-    except UnicodeDecodeError:
-        raise PayloadError("JSON body is not valid UTF-8") from None
-    except ValueError as exc:
-        raise PayloadError(f"malformed JSON body: {exc}") from None
+        data = load_json(body)
+    except BoundsError as exc:
+        raise PayloadError(f"JSON body refused: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"JSON body must be an object, not {type(data).__name__}")
     return data

@@ -12,13 +12,14 @@ import logging
 import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from calls import store
+from calls.bounds import clean_header, visible
 from calls.decoding import decode_body
 from calls.models import DeliveryKind, Outcome, WebhookDelivery
 from calls.payloads import (
@@ -73,6 +74,7 @@ class Unreadable:
 
 
 def receive(received: Received) -> Result:
+    received = storable(received)
     payload = read(received.content_type, received.body)
     result = _receive(received, payload)
     # One line per accepted delivery; ids only, never a number or a body.
@@ -113,7 +115,7 @@ def replay(delivery: WebhookDelivery) -> str:
         kind, outcome, error, applied = _apply(payload, delivery.received_at)
         if delivery.outcome == Outcome.PROCESSED and outcome == Outcome.DUPLICATE:
             outcome = Outcome.PROCESSED  # its event is the one already there
-        delivery.kind, delivery.outcome, delivery.error = kind, outcome, error
+        delivery.kind, delivery.outcome, delivery.error = kind, outcome, visible(error)
         delivery.call_id = applied.call_pk or delivery.call_id
         delivery.message_id = applied.message_pk or delivery.message_id
         delivery.replayed_at = timezone.now()
@@ -121,6 +123,17 @@ def replay(delivery: WebhookDelivery) -> str:
             update_fields=["kind", "outcome", "error", "call", "message", "replayed_at"]
         )
     return outcome
+
+
+def storable(received: Received) -> Received:
+    """The delivery with what is kept beside the body (headers, URL) bounded and free of
+    what PostgreSQL cannot store as text; the body itself is kept as it came."""
+    return replace(
+        received,
+        content_type=clean_header(received.content_type, 128),
+        headers={name: clean_header(value) for name, value in received.headers.items()},
+        url=clean_header(received.url, 2048),
+    )
 
 
 def apply_reported(
@@ -134,10 +147,17 @@ def apply_reported(
 
 
 def read(content_type: str, body: bytes) -> Payload | Unreadable:
+    """The payload of a verified body, or why it cannot be read. Never raises: a signed
+    body must be stored whatever it holds, so a reader's own bug becomes the delivery's
+    error (with its traceback, for the admin) instead of a 500 the sender retries."""
     try:
         return parse_payload(decode_body(content_type, body))
     except PayloadError as exc:
         return Unreadable(str(exc))
+    except Exception as exc:
+        # The type only: the message may quote the body, and logs are not for its data.
+        logger.error("signed webhook body could not be read: %s", type(exc).__name__)
+        return Unreadable(traceback.format_exc(limit=8))
 
 
 def _apply(
@@ -252,7 +272,7 @@ def _store(
         body=received.body,
         kind=kind,
         outcome=outcome,
-        error=error,
+        error=visible(error),
         call_id=applied.call_pk,
         message_id=applied.message_pk,
     )

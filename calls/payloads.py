@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
+from calls.bounds import BoundsError, sane_timestamp, unstorable, visible, whole_number
 from calls.phone import normalize_phone
 from calls.vocabulary import (
     CALL_STAGE_ALIASES,
@@ -137,6 +138,8 @@ _TRANSFER_DETAILS = (
     "TransferTo", "TransferMode", "TransferDuration", "TransferReason", "TransferContext",
 )
 _MAX_ID_LENGTH = 64
+# The largest count or duration a field may carry (fits every integer column used).
+_MAX_WHOLE_NUMBER = 2_000_000_000
 _MAX_MEDIA = 20
 
 
@@ -145,8 +148,9 @@ class _Fields:
 
     def __init__(self, data: Mapping[str, object]) -> None:
         for key, value in data.items():
-            if "\x00" in key or (isinstance(value, str) and "\x00" in value):
-                raise PayloadError(f"field {key!r} contains a NUL byte")
+            reason = unstorable(key) or (unstorable(value) if isinstance(value, str) else None)
+            if reason:
+                raise PayloadError(f"field {visible(key)[:80]!r} contains {reason}")
         self.data = data
 
     def has(self, name: str) -> bool:
@@ -185,12 +189,16 @@ class _Fields:
         if isinstance(value, int):
             number = value
         elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            number = int(value)
+            # Bounded before conversion: int() refuses more than 4,300 digits with a crash.
+            parsed = whole_number(value, low=0, high=_MAX_WHOLE_NUMBER)
+            if parsed is None:
+                raise PayloadError(f"field {alias!r} is out of range: {value.strip()[:20]}…")
+            number = parsed
         elif isinstance(value, float) and value.is_integer():
             number = int(value)
         else:
             raise PayloadError(f"field {alias!r} must be a whole number, not {value!r}")
-        if not 0 <= number <= 2_000_000_000:
+        if not 0 <= number <= _MAX_WHOLE_NUMBER:
             raise PayloadError(f"field {alias!r} is out of range: {number}")
         return number
 
@@ -203,7 +211,10 @@ class _Fields:
         except ValueError:
             raise PayloadError(f"timestamp {value!r} is not ISO 8601") from None
         # ClawOps timestamps carry an offset (…Z); a bare one is taken as UTC.
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        try:
+            return sane_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        except BoundsError as exc:
+            raise PayloadError(str(exc)) from None
 
     def party(self) -> Party:
         direction = self.text("direction").lower()

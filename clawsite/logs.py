@@ -6,8 +6,11 @@
   (``delivery_id``, ``kind``, ``outcome``, ``call_id``, ``job_id``, ``state``, ``reason`` …).
 - ``RedactFilter`` (on the handler, so on every line whoever wrote it): phone numbers become
   ``***-****-5678``, message bodies in form or JSON text become ``[body]``, and bearer tokens,
-  API keys, Slack webhook paths and every configured secret become ``[secret]`` — in the
-  message, in its structured fields and in tracebacks.
+  API keys, Slack webhook paths and every configured secret become ``[secret]``, and the
+  lines of a PostgreSQL error that quote row values (``DETAIL``, ``LINE n``, ``CONTEXT``)
+  become ``[values]`` — in the message, in its structured fields and in tracebacks.
+  httpx's own request line (which names the URL, the Slack one a secret) is kept below the
+  log level (settings.LOGGING).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ _BODY = re.compile(
         (?:=|["']?\s*:\s*["']?))(?P<value>[^&"'\n]*)""",
     re.VERBOSE,
 )
+_SQL_VALUES = re.compile(r"^(\s*(?:DETAIL|LINE \d+|CONTEXT|HINT)):.*$", re.MULTILINE)
 _TOKENS = re.compile(
     r"(?i)(bearer\s+)[^\s\"',]+|\b(?:sk|whsec|xox[abp])_[A-Za-z0-9_-]{4,}"
     r"|hooks\.slack\.com/services/[^\s\"']+"
@@ -67,6 +71,8 @@ def redact(text: str) -> str:
         text = _TOKENS.sub(lambda m: (m.group(1) or "") + "[secret]", text)
     if any(hint in text for hint in _BODY_HINTS):
         text = _BODY.sub(lambda m: m.group("key") + "[body]", text)
+    if "\n" in text:  # PostgreSQL's DETAIL/LINE/CONTEXT lines only follow a first line
+        text = _SQL_VALUES.sub(lambda m: m.group(1) + ": [values]", text)
     if _PHONE_HINT.search(text):
         text = _PHONE.sub(lambda m: f"***-****-{m.group(1)}", text)
     return text

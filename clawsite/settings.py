@@ -6,9 +6,11 @@ secrets has a default that looks real.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clawsite.env import env_bool, env_int, env_int_list, env_list, env_str, env_url
@@ -35,6 +37,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "calls",
     "integrations",
     "dashboard",
@@ -46,14 +52,21 @@ MIDDLEWARE = [
     # Webhooks and VoiceML skip the admin's middleware (clawsite/machine_routes.py).
     "clawsite.machine_routes.MachineRoutesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "clawsite.availability.DatabaseUnavailableMiddleware",
+    "clawsite.security.NulInQueryMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clawsite.staff_login.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clawsite.urls"
@@ -89,6 +102,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django turns psycopg's prepared statements off unless asked; the webhook intake
     # prepares its one statement explicitly (calls/store.py), which needs a threshold.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    # A stuck database must not hold requests (or /healthz) for as long as it lasts: give up
+    # connecting, waiting for a lock, and running a statement after these many seconds; the
+    # request is answered 503 (clawsite/availability.py) and ClawOps retries its webhook.
+    DATABASES["default"]["OPTIONS"].update(
+        connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5),
+        options=(f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT_SECONDS', 15)}s"
+                 f" -c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT_SECONDS', 5)}s"),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -117,10 +138,74 @@ STORAGES = {
 
 # --- Security behind a TLS proxy -------------------------------------------------------
 
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Plain http is answered with a redirect to https, except the health check a load
+    # balancer may ask over plain http inside the network.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Neither cookie is for scripts: the admin sends its CSRF token in the form.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp) on every page people open: scripts and styles from
+# this site only (the admin has no inline script or style; a page that needs an inline
+# script gives it the request's nonce), no framing, forms post only here. The machine
+# endpoints answer JSON or VoiceML to ClawOps and the shop, and skip it.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/webhooks/", "/voice/", "/healthz"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# --- Staff login: lockout, second factor, idle sessions, password rules ------------------
+# See README, "Security for operators". The backend order matters: axes refuses a locked-out
+# login before any password is checked.
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted per account and, separately, per address: either reaching the
+# limit locks it for the cool-off time. Every failure and lockout is logged by axes.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "clawsite.staff_login.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# Superusers must have a verified authenticator code in their session; other staff may
+# set one up (then it is asked at every login).
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = env_str("ADMIN_2FA_ISSUER", "clawsite")
+# A staff session ends after this long without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # --- REST framework: the webhook views authenticate by signature, not by session --------
 
@@ -274,6 +359,8 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
                             "filters": ["redact"]}},
     "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx and httpcore log each request's URL at INFO and below; the Slack URL is a secret.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore")},
 }
 
 if SENTRY_DSN:

@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from calls.bounds import unstorable
 from calls.decoding import form_fields
+from calls.payloads import PayloadError
 from calls.verification import SignatureRejected, verify
 from integrations.texts import render_text
 
@@ -43,13 +45,22 @@ def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
         # Header names only, as for webhooks: values are signatures.
         logger.warning("rejected VoiceML request: %s (headers: %s)", exc, sorted(request.headers))
         return JsonResponse({"error": str(exc)}, status=401)
-    if request.method == "GET":
-        return form_fields(request.META.get("QUERY_STRING", "").encode())
-    return form_fields(body)
+    # A document fetched by GET carries its fields in the query string (contract §2.3).
+    raw = request.META.get("QUERY_STRING", "").encode() if request.method == "GET" else body
+    try:
+        fields = form_fields(raw, strict=True)
+    except (PayloadError, UnicodeDecodeError):
+        return JsonResponse({"error": "body is not well-formed UTF-8 form fields"}, status=400)
+    for name, value in fields.items():
+        reason = unstorable(name) or unstorable(value)
+        if reason:
+            return JsonResponse({"error": f"a field contains {reason}"}, status=400)
+    return fields
 
 
-# A VoiceML view: (request, the verified form fields, the URL's arguments) -> the document.
-VoiceMLView = Callable[..., bytes]
+# A VoiceML view: (request, the verified form fields, the URL's arguments) -> the document,
+# or the error response when the fields do not allow one.
+VoiceMLView = Callable[..., bytes | HttpResponse]
 
 
 def _endpoint(methods: list[str]) -> Callable[[VoiceMLView], Callable[..., HttpResponse]]:
@@ -61,7 +72,8 @@ def _endpoint(methods: list[str]) -> Callable[[VoiceMLView], Callable[..., HttpR
             fields = verified_fields(request)
             if isinstance(fields, HttpResponse):
                 return fields
-            return xml_response(view(request, fields, *args, **kwargs))
+            document = view(request, fields, *args, **kwargs)
+            return document if isinstance(document, HttpResponse) else xml_response(document)
 
         return answer
 

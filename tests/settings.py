@@ -33,3 +33,6 @@ ARTIFACT_POLL_DELAYS = [60, 120, 300]
 CRM_MAX_WAIT_SECONDS = 3600
 # Static files are not collected for tests; whitenoise would warn on every request.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]
+# Many tests move the clock by hours with one logged-in client; the idle expiry
+# (clawsite.settings: 30 minutes) has its own test, which sets it back.
+SESSION_COOKIE_AGE = 14 * 24 * 3600

@@ -11,6 +11,7 @@ cycle, so the old cycle's jobs find themselves outdated.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils import timezone
 from calls import store
 from calls.models import Message
 from calls.phone import format_phone, normalize_phone
+from integrations.clinics import voice
 from integrations.clinics.replies import is_courtesy_only, read_intent
 from integrations.formatting import korean_datetime
 from integrations.jobs import kinds, ledger, reasons
@@ -35,10 +37,13 @@ from integrations.models import (
     Job,
     OptOut,
     QuietHoursPolicy,
+    ReminderKeyPress,
     ReplyIntent,
 )
 from integrations.outbound import clawops
 from integrations.texts import render_text
+
+logger = logging.getLogger(__name__)
 
 # What the status callbacks of a reminder call report (contract §2.1).
 
@@ -265,6 +270,26 @@ def apply_answer(appointment_pk: int, intent: str, note: str = "",
             appointment.answered_via = via
         appointment.save(update_fields=["status", "staff_note", "answered_via", "updated_at"])
     return appointment
+
+
+def apply_key_press(appointment_pk: int, call_id: str, digits: str, note: str = "",
+                    via: str = "") -> str:
+    """Apply the key pressed during one reminder call, once per call; return the keys that
+    count for that call (the first press's, when this is a copy or a replay of it).
+
+    Under the appointment's row lock, so copies arriving together are applied one after the
+    other and only the first finds no earlier press; the unique call id is the backstop."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment_pk)
+        earlier = (ReminderKeyPress.objects.filter(call_id=call_id)
+                   .values_list("digits", flat=True).first())
+        if earlier is not None:
+            logger.info("reminder call %s: key press already applied; this copy changes "
+                        "nothing", call_id)
+            return earlier
+        ReminderKeyPress.objects.create(call_id=call_id, appointment=appointment, digits=digits)
+        apply_answer(appointment_pk, voice.intent_of_digits(digits), note=note, via=via)
+    return digits
 
 
 def send_now(appointment: Appointment) -> bool:

@@ -29,6 +29,13 @@ def send_missed_call_alert(job: Job) -> Done:
     return Done({"calls_reported": count})
 
 
+def escape_mrkdwn(text: str) -> str:
+    """Text from outside (a caller's number) as Slack shows it, never as markup: ``<!channel>``
+    would ping everyone, ``<https://…|label>`` disguise a link
+    (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def admin_url(call: Call) -> str:
     return settings.CLAWOPS_PUBLIC_BASE_URL + reverse("admin:calls_call_change", args=[call.pk])
 
@@ -37,9 +44,10 @@ def missed_call_message(call: Call, count: int) -> dict[str, object]:
     """Block Kit: who called, when (Korean time), how often, and a link to the call
     (templates/integrations/slack_missed_call.json)."""
     return json.loads(render_text("integrations/slack_missed_call.json", {
-        "caller": format_phone(call.from_number),
+        # What callers send is text to Slack, never markup (escape_mrkdwn).
+        "caller": escape_mrkdwn(format_phone(call.from_number)),
         "when": korean_datetime(call.started_at),
-        "called": format_phone(call.to_number),
+        "called": escape_mrkdwn(format_phone(call.to_number)),
         "count": count,
         "url": admin_url(call),
     }))

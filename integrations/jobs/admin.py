@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from calls.admin_display import seoul_field
+from calls.admin_display import SeoulTimesAdmin, seoul_field
 from calls.admin_lists import LargeListAdmin
 from calls.models import Call
 from calls.phone import normalize_phone
@@ -32,7 +32,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(LargeListAdmin):
+class JobAdmin(SeoulTimesAdmin, LargeListAdmin):
     change_list_template = "admin/integrations/job/change_list.html"
     list_display = ("created", "kind_label", "state_display", "subject", "call_link",
                     "attempts", "next_attempt", "missed_call_count", "error_excerpt")

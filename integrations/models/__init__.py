@@ -13,6 +13,7 @@ from integrations.models.clinics import (
     Clinic,
     OptOut,
     QuietHoursPolicy,
+    ReminderKeyPress,
     ReplyIntent,
 )
 from integrations.models.jobs import OPEN_STATES, Job, JobState, JobWakeup
@@ -41,5 +42,6 @@ __all__ = [
     "PeriodicRun",
     "QuietHoursPolicy",
     "RecoveredItem",
+    "ReminderKeyPress",
     "ReplyIntent",
 ]

@@ -96,7 +96,10 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        try:
+            return f"{self.patient_name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        except OverflowError:  # a time at the calendar's edge; in UTC rather than nowhere
+            return f"{self.patient_name} {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
 
 class OptOut(models.Model):
@@ -136,3 +139,20 @@ class AppointmentReply(models.Model):
         verbose_name = _("Patient reply")
         verbose_name_plural = _("Patient replies")
         ordering = ["-created_at"]
+
+
+class ReminderKeyPress(models.Model):
+    """The key a patient pressed during one reminder call. One row per ClawOps call: a
+    Gather request posted again (a retry, or a captured request replayed later) finds it
+    and changes nothing, so a staff decision taken since is never undone by an old press."""
+
+    call_id = models.CharField(_("Call ID"), max_length=64)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE,
+                                    related_name="key_presses", verbose_name=_("Appointment"))
+    digits = models.CharField(_("Keys pressed"), max_length=16)
+    received_at = models.DateTimeField(_("Time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Reminder call answer")
+        verbose_name_plural = _("Reminder call answers")
+        constraints = [models.UniqueConstraint(fields=["call_id"], name="key_press_once_per_call")]

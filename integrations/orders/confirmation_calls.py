@@ -21,13 +21,12 @@ from django.utils import timezone
 from calls import store
 from calls.models import Call
 from calls.vocabulary import FINAL_CALL_STATUSES, FINAL_HANGUP_CAUSES, CallStatus
-from integrations.formatting import won
 from integrations.jobs import kinds, ledger, reasons
 from integrations.jobs.outcomes import Done, Skipped
 from integrations.models import Job, Order, OrderStatus
+from integrations.orders.agent_context import call_context
 from integrations.outbound import clawops
 from integrations.outbound.http import OutboundError
-from integrations.texts import render_text
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +37,6 @@ MAX_ATTEMPTS = 2
 # The agent's task for this one call (contract §7.3 CallContext.Instruction, ≤ 4000 chars).
 # It names the variables instead of holding their values, so it is the same text for every
 # order and the order's data travels only in Variables.
-def instruction() -> str:
-    """What the managed agent is told (templates/integrations/order_call_instruction.txt)."""
-    return render_text("integrations/order_call_instruction.txt", {})
-
-
 def subject(order_id: str, attempt: int) -> str:
     return f"order:{order_id}:attempt:{attempt}"
 
@@ -82,33 +76,6 @@ def receive(
         ledger.add(kinds.ORDER_CONFIRMATION_CALL, subject(order_id, 1),
                    payload={"order": order.pk, "attempt": 1})
     return order, True
-
-
-# --- what the agent is told -----------------------------------------------------------------
-
-
-def item_text(item: object) -> str:
-    if isinstance(item, dict):
-        name, quantity = str(item.get("name", "")), item.get("quantity")
-        return f"{name} {quantity}개" if quantity else name
-    return str(item)
-
-
-def items_text(items: list[object]) -> str:
-    """'무선 이어폰 1개, 충전 케이블 2개' — how the agent reads the order out."""
-    return ", ".join(item_text(item) for item in items)
-
-
-def call_context(order: Order) -> dict[str, Any]:
-    return {
-        "instruction": instruction(),
-        "variables": {
-            "customerName": order.customer_name,
-            "items": items_text(order.items),
-            "amount": won(order.total_price),
-            "orderId": order.order_id,
-        },
-    }
 
 
 # --- the job ---------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ Every error is an RFC 9457 problem (integrations/api/problems.py), in English or
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -30,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_json
 from calls.intake import DATABASE_UNAVAILABLE
 from calls.signatures import verify_clawops_signature
 from integrations.api import problems, schema
@@ -42,6 +42,13 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Order-Signature"
 MAX_ITEMS = 100
+
+
+def body_refused_message() -> str:
+    return _(
+        "The body must be UTF-8 JSON nested at most %(depth)d levels deep, with numbers of "
+        "at most %(digits)d digits and no NUL characters or unpaired surrogates."
+    ) % {"depth": MAX_JSON_DEPTH, "digits": MAX_NUMBER_DIGITS}
 # PositiveIntegerField's ceiling on every database Django supports.
 MAX_PRICE = 2_147_483_647
 
@@ -208,10 +215,13 @@ class OrderWebhookView(APIView):
                                      "stored."))
 
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise problems.invalid({problems.BODY_FIELD: [_("The body is not UTF-8 JSON.")]}
-                                   ) from None
+            data = load_json(body)
+        except BoundsError as exc:
+            if exc.field in OrderSerializer().fields:
+                # A NUL or lone surrogate inside a field the shop can fix: name that field.
+                raise problems.invalid({exc.field: [
+                    _("This field contains a NUL character or an unpaired surrogate.")]}) from None
+            raise problems.invalid({problems.BODY_FIELD: [body_refused_message()]}) from None
         serializer = OrderSerializer(data=data)
         if not serializer.is_valid():
             raise problems.invalid(flat_errors(serializer.errors))

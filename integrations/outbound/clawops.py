@@ -37,6 +37,7 @@ from clawops.types.webhook_log import WebhookLog
 from django.conf import settings
 from django.db import transaction
 
+from calls.bounds import CALL_ID_SHAPE
 from integrations.jobs import ledger
 from integrations.outbound.http import OutboundError, parse_retry_after
 
@@ -73,6 +74,14 @@ def _client(pid: int, api_key: str, account_id: str, base_url: str, timeout: int
     )
 
 
+def url_safe_call_id(call_id: str) -> str:
+    """The SDK puts a call id in the URL path as it is: anything but the documented shape
+    (a slash, dots, "%", "?") could reach another endpoint."""
+    if not CALL_ID_SHAPE.fullmatch(call_id):
+        raise OutboundError(f"ClawOps: {call_id[:70]!r} is not a ClawOps call id", permanent=True)
+    return call_id
+
+
 def status_callback_url() -> str:
     return f"{settings.CLAWOPS_PUBLIC_BASE_URL}/webhooks/clawops/"
 
@@ -104,11 +113,13 @@ def _mark_sending(job: Job) -> None:
 
 
 def get_transcript(call_id: str) -> TranscriptStatus:
+    call_id = url_safe_call_id(call_id)
     with _mapped_errors(creates=False):
         return client().calls.get_transcript(call_id)
 
 
 def get_summary(call_id: str) -> SummaryStatus:
+    call_id = url_safe_call_id(call_id)
     with _mapped_errors(creates=False):
         return client().calls.get_summary(call_id)
 

@@ -122,14 +122,19 @@ def raise_for_status(receiver: str, response: httpx.Response) -> None:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: either a number or an HTTP date (RFC 9110 §10.2.3)."""
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110 §10.2.3), at most
+    the retry schedule's longest wait. A receiver may ask for less, never for a job parked
+    until 2099 or a wait too long to add to a date: a 429 means "not delivered yet", and the
+    job is tried again within its schedule."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    longest = float(max(settings.JOB_RETRY_DELAYS))
+    if value.isascii() and value.isdigit():
+        # Compared as text first: int() refuses numbers of more than 4,300 digits.
+        return longest if len(value) > 9 else min(float(value), longest)
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, moment.timestamp() - time.time())
+    return min(max(0.0, moment.timestamp() - time.time()), longest)

@@ -35,7 +35,7 @@ def _counts_after(up_to_id: int, through_id: int | None = None) -> dict[str, int
 def advance() -> int:
     """Move the tally forward; return how many deliveries it added."""
     settled = (WebhookDelivery.objects.filter(received_at__lt=timezone.now() - SETTLE)
-               .order_by("-received_at").values_list("pk", flat=True).first())
+               .order_by("-received_at", "-pk").values_list("pk", flat=True).first())
     if settled is None:
         return 0
     with transaction.atomic():

@@ -80,7 +80,7 @@ def test_it_marks_missed_calls_in_the_list(admin_client):
 
     page = admin_client.get(CALLS).content.decode()
 
-    assert '#ba2121)">부재중</strong>' in page
+    assert '<strong class="cs-alert">부재중</strong>' in page
 
 
 def test_it_filters_missed_calls(admin_client):

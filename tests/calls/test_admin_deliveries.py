@@ -48,7 +48,7 @@ def test_it_lists_deliveries_and_highlights_failed_ones(admin_client):
 
     page = response.content.decode()
     assert len(listed(response)) == 2
-    assert '#ba2121)">확인 필요</strong>' in page
+    assert '<strong class="cs-alert">확인 필요</strong>' in page
     assert "unknown call status &#x27;exploded&#x27;" in page  # the error excerpt
     assert "CA7e1f2a" in page  # the call link of the one that was applied
 

@@ -146,3 +146,68 @@ def test_error_reports_leave_personal_data_behind():
     assert "5555" not in cleaned and "Bearer" not in cleaned and "hello" not in cleaned
     assert "sessionid" not in cleaned and "secret" not in cleaned
     assert "text/plain" in cleaned
+
+
+# --- what the configured handler writes: httpx's URL line, SQL values ------------------------
+
+
+@pytest.fixture
+def written() -> Iterator[io.StringIO]:
+    """What the app's own stderr handler (settings.LOGGING) writes while the test runs."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "stderr")
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(old)
+
+
+def test_sql_values_of_a_database_error_are_hidden():
+    text = ("IntegrityError: duplicate key\nDETAIL:  Key (order_id)=(김민지-1) already exists."
+            "\nLINE 1: ...VALUES ('01055551234', '김민지')")
+    shown = redact(text)
+    assert "김민지" not in shown and "0105555" not in shown
+    assert "DETAIL: [values]" in shown and "LINE 1: [values]" in shown
+
+
+@respx.mock
+def test_the_slack_url_stays_out_of_the_log_at_every_level(client, written):
+    from integrations.jobs import kinds
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        post_form(client, {"CallId": "CAlog", "CallStatus": "busy", "Direction": "inbound",
+                           "From": "01055551234", "To": "07052351234"})
+        job = Job.objects.get(kind=kinds.SLACK_MISSED_CALL)
+        respx.post(SLACK).mock(return_value=httpx.Response(200, text="ok"))
+        ledger.run(job.pk)  # delivered: httpx logs the URL at INFO unless kept below the level
+        Job.objects.filter(pk=job.pk).update(state="pending", next_attempt_at=job.created_at)
+        respx.post(SLACK).mock(return_value=httpx.Response(404, text="no 010-5555-1234"))
+        ledger.run(job.pk)
+    finally:
+        root.setLevel(level)
+
+    log = written.getvalue()
+    assert "(slack.missed_call) failed" in log  # the run was logged
+    assert "B000/XXXX" not in log and "hooks.slack.test" not in log
+    assert "5555" not in log
+
+
+def test_a_database_error_logged_with_its_traceback_keeps_the_row_values_out(written):
+    from django.db import IntegrityError, connection
+
+    row = ["customer-" + "7" * 6, "이" + "영희"]  # built here: the traceback shows source lines
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE t (phone text UNIQUE, name text)")
+        cursor.execute("INSERT INTO t VALUES (%s, %s)", row)
+        try:
+            cursor.execute("INSERT INTO t VALUES (%s, %s)", row)
+        except IntegrityError:
+            logging.getLogger("calls.intake").exception("could not store")
+
+    log = written.getvalue()
+    assert "could not store" in log and "IntegrityError" in log
+    assert "777777" not in log and "영희" not in log

@@ -12,7 +12,7 @@ from calls.vocabulary import CallStatus, Direction
 from integrations.clinics import reminders, voice
 from integrations.follow_ups.missed_calls import missed_call_message
 from integrations.models import Appointment, Clinic
-from integrations.orders.confirmation_calls import instruction
+from integrations.orders.agent_context import instruction
 from tests.helpers import post_form
 
 pytestmark = pytest.mark.django_db

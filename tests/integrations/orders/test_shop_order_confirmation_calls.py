@@ -14,7 +14,7 @@ from calls.signatures import clawops_signature
 from calls.vocabulary import CALL_STATUS_RANK
 from integrations.jobs import kinds, ledger, reasons
 from integrations.models import Job, JobState, Order, OrderStatus
-from integrations.orders import confirmation_calls
+from integrations.orders import agent_context, confirmation_calls
 from tests.clawops_api import API, call_created
 from tests.helpers import post_form
 
@@ -102,12 +102,13 @@ def test_it_asks_clawops_for_an_agent_call_with_the_order_as_context(order, plac
         "From": FROM,
         "AgentId": "agent_order",
         "CallContext": {
-            "Instruction": confirmation_calls.instruction(),
+            "Instruction": agent_context.instruction(),
             "Variables": {
-                "customerName": "김민지",
-                "items": "무선 이어폰, 충전 케이블 2개",
-                "amount": "12,000원",
-                "orderId": "A-1024",
+                # Quoted as data (integrations/orders/agent_context.py).
+                "customerName": "「김민지」",
+                "items": "「무선 이어폰, 충전 케이블 2개」",
+                "amount": "「12,000원」",
+                "orderId": "「A-1024」",
             },
         },
         "StatusCallback": "https://clinic.example.com/webhooks/clawops/",
@@ -128,10 +129,10 @@ def test_it_asks_for_no_machine_detection_unless_the_setting_says_so(order, plac
 def test_its_instruction_follows_the_scenario_step_by_step():
     steps = ["인사", "감사", "items", "amount", "배송지 주소", "다시 읽어", "내일 오전에 발송",
              "통화를 마치"]
-    positions = [confirmation_calls.instruction().index(step) for step in steps]
+    positions = [agent_context.instruction().index(step) for step in steps]
     assert positions == sorted(positions)
     # CallContext.Instruction limit (contract §7.3)
-    assert len(confirmation_calls.instruction()) <= 4000
+    assert len(agent_context.instruction()) <= 4000
 
 
 def test_it_records_the_placed_call_and_links_it_to_the_order(order, placed):
