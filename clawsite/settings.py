@@ -165,6 +165,10 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
+        # The call page plays ClawOps' recording from its own signed address (a storage
+        # URL that changes per recording, contract §2.3), so media may come from any https
+        # origin; scripts, styles and frames stay this site's own.
+        "media-src": [SELF, "https:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -91,6 +91,8 @@ def test_it_sends_a_strict_content_security_policy_on_admin_pages(admin_client):
         assert directives["style-src"].split(" ")[0] == "'self'"
         assert directives["frame-ancestors"] == "'none'"
         assert directives["object-src"] == "'none'"
+        # The recording on the call page plays from ClawOps' https address.
+        assert directives["media-src"] == "'self' https:"
         assert "unsafe" not in policy
 
 
