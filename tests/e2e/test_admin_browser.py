@@ -4,9 +4,7 @@ Debian's Chromium driven by Playwright against pytest-django's live server. Scre
 of each step are saved under tests/artifacts/browser/ for people to look at.
 """
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,35 +15,21 @@ from django.core.management import call_command
 from calls.models import Call
 from integrations.models import CallbackRequest, Job, JobState
 from tests.clawops_api import API, call_created
+from tests.e2e.browser import chromium, needs_chromium
 from tests.helpers import post_form
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
-    # the test itself around it are safe here (one thread, no concurrent use).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
-        )
+    with chromium(monkeypatch) as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
         page.set_default_timeout(15_000)
         yield page
-        browser.close()
 
 
 def shot(page, name: str) -> None:

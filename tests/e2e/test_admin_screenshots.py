@@ -7,8 +7,6 @@ state column is not on screen without scrolling sideways.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,12 @@ from django.urls import reverse
 from calls.models import Call, Message, Summary, Transcript, WebhookDelivery
 from integrations.models import Appointment, AppointmentReply, CallbackRequest, OptOut
 from tests.dashboard.seed import NOW, seed_day
+from tests.e2e.browser import chromium, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "screens"
 WIDTH = 1280
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 # Each list, and the column that says where a row stands.
 LISTS = {
@@ -74,18 +69,9 @@ def seeded(admin_user):
 
 @pytest.fixture
 def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    with chromium(monkeypatch) as launched:
+        yield launched
 
 
 def logged_in_page(browser, live_server, locale: str):

@@ -7,8 +7,6 @@ test_admin_browser.py). Violations are collected from the browser's own
 ``securitypolicyviolation`` events; a control at the end shows they are caught.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from calls.models import Call, WebhookDelivery
 from integrations.models import Clinic
+from tests.e2e.browser import chromium, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 COLLECT_VIOLATIONS = """
 window.__cspViolations = [];
@@ -29,29 +27,17 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
-        )
+    with chromium(monkeypatch) as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
         page.set_default_timeout(15_000)
         page.add_init_script(COLLECT_VIOLATIONS)
         yield page
-        browser.close()
 
 
 def violations(page) -> list[str]:
