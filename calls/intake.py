@@ -304,12 +304,14 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
     # from poisoning it.
     python_rules = events.status_needs_python(event)
     guard = transaction.atomic() if python_rules or connection.in_atomic_block else nullcontext()
-    extra = events.jobs_step_params(
-        received.received_at, event.call_id, event.stage, may_start_work(event)
-    )
+    # An event that cannot start work (initiated, ringing) runs without the jobs step.
+    jobs_step, extra = None, {}
+    if may_start_work(event):
+        jobs_step = events.JOBS_STEP
+        extra = events.jobs_step_params(received.received_at, event.call_id, event.stage)
     with guard:
         try:
-            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, jobs_step, extra)
         except DATABASE_UNAVAILABLE:
             # A kept-alive connection the server dropped (a restart): the statement never
             # ran, so it is safe to reconnect and run it once more. This path skips
@@ -322,7 +324,7 @@ def _record_status_pg(received: Received, event: CallStatusEvent) -> Result:
             if not dropped:
                 raise
             connection.close()
-            intake = store.record_status_pg(params, events.JOBS_STEP, extra)
+            intake = store.record_status_pg(params, jobs_step, extra)
         if python_rules and intake.outcome == Outcome.PROCESSED:
             events.after_call_event(
                 intake.call_pk, EventKind.STATUS, event.stage, follow_ups_planned=True

@@ -332,14 +332,19 @@ def numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
 
 
 @functools.cache
-def status_intake_sql(jobs_step: str) -> str:
+def status_intake_sql(jobs_step: str | None) -> str:
+    """The whole statement; ``jobs_step`` None for an event that cannot start work (a call
+    initiated or ringing): without the step PostgreSQL does not even open the job table."""
+    if jobs_step is None:
+        return (f"WITH {STATUS_INTAKE_STEPS}\n"
+                "SELECT d.id, d.outcome, d.call_id, '{}'::bigint[] FROM d")
     due_jobs = "ARRAY(SELECT id FROM j WHERE next_attempt_at <= %(received_at)s)"
     return (f"WITH {STATUS_INTAKE_STEPS},{jobs_step}\n"
             f"SELECT d.id, d.outcome, d.call_id, {due_jobs} FROM d")
 
 
 def record_status_pg(
-    params: dict[str, object], jobs_step: str, jobs_params: dict[str, object]
+    params: dict[str, object], jobs_step: str | None, jobs_params: dict[str, object]
 ) -> StatusIntake:
     """Run the status intake as a prepared statement on Django's PostgreSQL connection.
 

@@ -93,19 +93,16 @@ j AS (
         SELECT '{kinds.ORDER_SETTLE}', %(settlement_subject)s, %(now)s
         WHERE {_PLACED_FOR_AN_ORDER}
     ) AS k(kind, subject, due)
-    WHERE EXISTS (SELECT 1 FROM e) AND %(may_start_work)s
+    WHERE EXISTS (SELECT 1 FROM e)
     ON CONFLICT (kind, subject) DO NOTHING
     RETURNING id, next_attempt_at
 )"""
 
 
-def jobs_step_params(
-    now: datetime, call_id: str, stage: str, may_start_work: bool
-) -> dict[str, object]:
-    """``may_start_work``: whether the event's stage can start work at all (the Python
-    path asks the same question, calls.intake.may_start_work)."""
+def jobs_step_params(now: datetime, call_id: str, stage: str) -> dict[str, object]:
+    """The parameters of JOBS_STEP. The intake adds the step only for an event whose stage
+    can start work at all (calls.intake.may_start_work, the Python path's same question)."""
     due = due_times(now)
     return {"now": now, "artifacts_due": due[kinds.FETCH_ARTIFACTS],
             "crm_due": due[kinds.CRM_ACTIVITY],
-            "settlement_subject": settlement_subject(call_id, stage),
-            "may_start_work": may_start_work}
+            "settlement_subject": settlement_subject(call_id, stage)}
