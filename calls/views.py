@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from calls import intake
+from calls.request_size import body_too_large
 from calls.verification import SignatureRejected, public_url, verify
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,10 @@ KEPT_HEADERS = {
 @require_POST  # anything else: 405 with Allow: POST
 def clawops_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/clawops/``: every ClawOps webhook, both signature schemes."""
-    limit = settings.WEBHOOK_MAX_BODY_BYTES
-    if _declared_length(request) > limit:
+    if body_too_large(request):
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
         return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
     body = request.body
-    if len(body) > limit:
-        return JsonResponse({"error": f"body is larger than {limit} bytes"}, status=413)
 
     url = public_url(request)
     try:
@@ -64,9 +63,3 @@ def clawops_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "database unavailable, retry later"}, status=503)
     return JsonResponse({"outcome": result.outcome, "delivery": result.delivery_id})
 
-
-def _declared_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from calls.bounds import unstorable
 from calls.decoding import form_fields
 from calls.payloads import PayloadError
+from calls.request_size import body_too_large
 from calls.verification import SignatureRejected, verify
 from integrations.texts import render_text
 
@@ -36,9 +36,9 @@ def xml_response(xml: bytes) -> HttpResponse:
 def verified_fields(request: HttpRequest) -> dict[str, str] | HttpResponse:
     """The request's fields once its signature holds, or the error response to send: the
     form fields of a POST, the query fields of a GET."""
-    body = request.body
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+    if body_too_large(request):
         return JsonResponse({"error": "body too large"}, status=413)
+    body = request.body
     try:
         verify(request, body)
     except SignatureRejected as exc:

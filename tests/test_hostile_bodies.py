@@ -132,3 +132,13 @@ def test_it_refuses_a_gather_whose_digits_hold_a_nul_byte(client, appointment, d
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.SCHEDULED
     assert appointment.staff_note == ""
+
+
+def test_it_refuses_a_gather_over_the_size_limit_with_413(client, appointment):
+    path = f"/voice/reminders/{appointment.pk}/{appointment.cycle}/gather/"
+    response = post_form(client, {"CallId": "CArem1", "Digits": "1", "Pad": "x" * 300_000},
+                         path=path)
+
+    assert response.status_code == 413
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED

@@ -163,9 +163,3 @@ def too_large(limit: int) -> Problem:
     return Problem(413, _("The body is larger than %(limit)d bytes; nothing was stored.")
                    % {"limit": limit})
 
-
-def declared_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0

@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from calls.request_size import body_too_large
 from integrations.api import appointments, calls, problems, schema
 from integrations.api import serializers as s
 from integrations.api.keys import ApiKeyAuthentication
@@ -79,10 +80,8 @@ class ApiView(GenericAPIView):
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        limit = settings.WEBHOOK_MAX_BODY_BYTES
-        http = request._request
-        if problems.declared_length(http) > limit or len(http.body) > limit:
-            raise problems.too_large(limit)
+        if body_too_large(request._request):
+            raise problems.too_large(settings.WEBHOOK_MAX_BODY_BYTES)
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> HttpResponse:

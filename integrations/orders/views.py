@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from calls.bounds import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, BoundsError, load_json
 from calls.intake import DATABASE_UNAVAILABLE
+from calls.request_size import body_too_large
 from calls.signatures import verify_clawops_signature
 from integrations.api import problems, schema
 from integrations.api.serializers import COMMON_ERRORS, Phone, Text
@@ -197,9 +198,8 @@ class OrderWebhookView(APIView):
         if not secrets:
             raise problems.Problem(503, _("The order webhook is not configured "
                                           "(ORDER_WEBHOOK_SECRET is not set); retry later."))
-        limit = settings.WEBHOOK_MAX_BODY_BYTES
-        if problems.declared_length(http) > limit or len(http.body) > limit:
-            raise problems.too_large(limit)
+        if body_too_large(http):
+            raise problems.too_large(settings.WEBHOOK_MAX_BODY_BYTES)
         body = http.body
 
         signature = http.headers.get(SIGNATURE_HEADER)
