@@ -132,3 +132,13 @@ def test_the_files_the_docs_page_loads_are_in_the_repository_s_static_files(clie
     assert paths
     for path in paths:
         assert finders.find(path), path
+
+
+@pytest.mark.parametrize(("language", "detail"), [
+    (None, "The address contains a NUL character, which is not allowed."),
+    ("ko", "주소에 NUL 문자가 들어 있습니다. 허용되지 않는 문자입니다."),
+])
+def test_a_nul_in_the_query_is_a_problem_in_the_clients_language(key, language, detail):
+    response = Api(key, language=language).get(PATH, {"status": "\x00"})
+
+    assert assert_problem(response, 400)["detail"] == detail
