@@ -1,10 +1,12 @@
-"""How times and amounts read for Korean staff and customers."""
+"""How times, amounts and ordered items read for Korean staff and customers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 _WEEKDAYS = "월화수목금토일"
 
@@ -18,3 +20,23 @@ def korean_datetime(moment: datetime) -> str:
 def won(amount: int) -> str:
     """12000 → '12,000원'."""
     return f"{amount:,}원"
+
+
+def order_item(item: object, *, clean_name: Callable[[str], str] = str) -> str:
+    """One ordered item as stored (``{"name": …, "quantity": n}``, or a name alone) in the
+    active language: '충전 케이블 2개', in English 'Charging cable × 2'. The order's page, its
+    CSV export and the confirmation call's agent all say an item this way; ``clean_name`` is
+    what the name goes through first (the agent's cleaning of a customer's text)."""
+    if isinstance(item, dict):
+        name, quantity = str(item.get("name", "")), item.get("quantity")
+    else:
+        name, quantity = str(item), None
+    name = clean_name(name)
+    if not quantity:
+        return name
+    return gettext("%(name)s × %(quantity)s") % {"name": name, "quantity": quantity}
+
+
+def order_items(items: list[object]) -> str:
+    """'무선 이어폰, 충전 케이블 2개': every item of an order, in the active language."""
+    return ", ".join(order_item(item) for item in items)
