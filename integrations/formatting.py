@@ -17,6 +17,18 @@ def korean_datetime(moment: datetime) -> str:
     return f"{local.month}월 {local.day}일({_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
 
 
+def spoken_time(moment: datetime) -> str:
+    """'오늘 오후 3시 10분' / '11월 26일 오전 9시': how a time is said, not written."""
+    local = timezone.localtime(moment)
+    hour = local.hour % 12 or 12
+    text = f"{'오전' if local.hour < 12 else '오후'} {hour}시"
+    if local.minute:
+        text += f" {local.minute}분"
+    if local.date() == timezone.localdate():
+        return f"오늘 {text}"
+    return f"{local.month}월 {local.day}일 {text}"
+
+
 def won(amount: int) -> str:
     """12000 → '12,000원'."""
     return f"{amount:,}원"
