@@ -145,14 +145,18 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
     list_filter = (DayFilter, "clinic", "status")
     list_select_related = ("clinic", "reminder_message", "reminder_call")
     number_search_fields = ("phone",)
+    id_search_fields = ("external_id",)
     text_search_fields = ("patient_name",)
-    search_help_text = _("Patient name or phone number (any format, or some of its digits)")
+    search_help_text = _("Patient name, phone number (any format, or some of its digits) or "
+                         "booking system ID")
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
-    readonly_fields = ("status", "staff_note", "cycle", "phone_raw", "sms_column",
+    # The booking system's id is the API's to set (integrations/api): shown, never edited.
+    readonly_fields = ("external_id", "status", "staff_note", "cycle", "phone_raw", "sms_column",
                        "call_column", "final_column", "message_link", "call_link", "jobs_link")
     fieldsets = (
-        (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at")}),
+        (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at",
+                           "external_id")}),
         (_("Status"), {"fields": ("status", "staff_note")}),
         (_("Reminder progress (current cycle)"), {"fields": ("cycle", "sms_column", "call_column",
                                         "final_column", "message_link", "call_link",
