@@ -29,7 +29,7 @@ from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
 from calls.phone import format_phone
 from integrations import audit
-from integrations.clinics import csv_import, reminders, spreadsheets
+from integrations.clinics import booking_window, csv_import, reminders, spreadsheets
 from integrations.clinics.admin_list import (
     DayFilter,
     call_progress,
@@ -131,8 +131,9 @@ class AppointmentForm(forms.ModelForm):
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
         moved = self.instance.pk is None or "starts_at" in self.changed_data
-        if moved and starts_at <= timezone.now():
-            raise forms.ValidationError(_("That time has already passed."))
+        problem = booking_window.why_not_bookable(starts_at, timezone.now()) if moved else ""
+        if problem:
+            raise forms.ValidationError(booking_window.MESSAGES[problem])
         return starts_at
 
 

@@ -75,6 +75,33 @@ def test_it_refuses_a_time_that_has_passed(admin_client, clinic, morning):
     assert not Appointment.objects.exists()
 
 
+@pytest.mark.parametrize(("day", "error"), [
+    ("9999-12-31", "2년 넘게 뒤의 시각입니다. 날짜를 확인해 주세요."),
+    ("2028-11-28", "2년 넘게 뒤의 시각입니다. 날짜를 확인해 주세요."),  # a year typed wrong
+    ("0001-01-01", "이미 지난 시각입니다."),
+])
+def test_it_refuses_a_time_outside_the_booking_window(admin_client, clinic, morning, day,
+                                                      error):
+    response = admin_client.post(ADD, add_form(clinic, starts_at_0=day))
+
+    assert response.context["adminform"].form.errors["starts_at"] == [error]
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_moving_an_appointment_years_ahead_in_the_readers_language(
+        admin_client, clinic, morning):
+    appointment = make_appointment(clinic, "김민수", seoul(11, 27, 14))
+    change = reverse("admin:integrations_appointment_change", args=[appointment.pk])
+
+    response = admin_client.post(change, change_form(appointment, starts_at_0="9999-11-27"),
+                                 headers={"Accept-Language": "en"})
+
+    assert response.context["adminform"].form.errors["starts_at"] == [
+        "More than two years ahead; check the date."]
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.cycle) == (seoul(11, 27, 14), 1)
+
+
 def change_form(appointment: Appointment, **fields: str) -> dict[str, str]:
     local = appointment.starts_at.astimezone(SEOUL)
     data = {"clinic": str(appointment.clinic_id), "patient_name": appointment.patient_name,
