@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.db.models import Count, Min
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+
+from calls.intake import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
         seen = worker_last_seen(now)
         lag = queue_lag(now)
-    except (OperationalError, InterfaceError):
+    except DATABASE_UNAVAILABLE:
         logger.warning("health check: database unavailable")
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     threshold = settings.WORKER_SILENT_AFTER_SECONDS

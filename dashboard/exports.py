@@ -30,6 +30,7 @@ from calls.admin_display import DATE_TIME, seoul_time
 from calls.models import Call
 from calls.phone import format_phone
 from integrations import audit
+from integrations.formatting import order_items
 from integrations.models import Appointment, Order
 
 BOM = "\ufeff"
@@ -77,17 +78,10 @@ ORDER_COLUMNS = [
     Column(_("Ordered at"), lambda o: seoul_time(o.received_at, DATE_TIME)),
     Column(_("Customer name"), lambda o: o.customer_name),
     Column(_("Customer number"), lambda o: format_phone(o.customer_phone)),
-    Column(_("Items"), lambda o: ", ".join(_item(item) for item in o.items)),
+    Column(_("Items"), lambda o: order_items(o.items)),
     Column(_("Amount (won)"), lambda o: o.total_price),
     Column(_("Status"), lambda o: _label(o, "status")),
 ]
-
-
-def _item(item: object) -> str:
-    if isinstance(item, dict):
-        name, quantity = str(item.get("name", "")), item.get("quantity")
-        return f"{name} × {quantity}" if quantity else name
-    return str(item)
 
 
 # Model -> (file name stem, columns, related rows read in the same query).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from calls.phone import korean_number
 from integrations.api.problems import BODY_FIELD
+from integrations.clinics import booking_window
 
 # Letters, digits and . _ : ~ - (safe in a URL path as they are), starting with a letter or
 # digit so that "." or ".." never become a path of their own.
@@ -23,9 +24,6 @@ EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,63}$"
 # ISO 8601 date and time with seconds optional and an offset required (Z or ±HH:MM).
 ISO_WITH_OFFSET = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
-# Booking systems book weeks ahead, not years: a later time is a typo, and refusing it keeps
-# every date far from the calendar's end, where converting to Korean time would overflow.
-LATEST_BOOKING = timedelta(days=2 * 366)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 COMMON_ERRORS = {
@@ -116,19 +114,16 @@ class StartsAt(serializers.Field):
     default_error_messages = {
         **COMMON_ERRORS,
         "invalid": _("Must be an ISO 8601 time with an offset, e.g. 2026-12-01T15:00:00+09:00."),
-        "past": _("This time has already passed."),
-        "too_far": _("More than two years ahead; check the date."),
+        **booking_window.MESSAGES,
     }
 
     def to_internal_value(self, data: object) -> datetime:
         moment = parse_moment(data)
         if moment is None:
             self.fail("invalid")
-        now = timezone.now()
-        if moment <= now:
-            self.fail("past")
-        if moment > now + LATEST_BOOKING:
-            self.fail("too_far")
+        problem = booking_window.why_not_bookable(moment, timezone.now())
+        if problem:
+            self.fail(problem)
         return moment
 
     def to_representation(self, value: datetime) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Func, JSONField, Value
 from django.utils import timezone
 
 from calls import store
@@ -69,16 +70,33 @@ def request_callback(call: Call, user: AbstractBaseUser) -> tuple[CallbackReques
     return request, True
 
 
+class _MergedInto(Func):
+    """``row's JSON || value``: the value's keys written over the row's in the UPDATE itself
+    (PostgreSQL re-reads a row another transaction changed meanwhile before applying it), so
+    keys another write added — the ledger's call id — stay."""
+
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra):  # the development server's database
+        return self.as_sql(compiler, connection, template="json_patch(%(expressions)s)",
+                           arg_joiner=", ", **extra)
+
+
 def keep_voice_message(request_pk: int, recording_url: str, duration: str) -> None:
     """The customer's message from the script's <Record> (a signed URL ClawOps keeps for
     24 hours, contract §2.3), kept on the job's result so the call page can link it."""
-    job = Job.objects.filter(kind=kinds.CALLBACK_CALL, subject=subject(request_pk)).first()
     # Only a web address is shown as a link; anything else is not ClawOps' recording URL.
-    if job is None or not recording_url.startswith("https://"):
+    if not recording_url.startswith("https://"):
         return
-    job.result = {**job.result, "recording_url": recording_url, "recording_duration": duration,
-                  "recorded_at": timezone.now().isoformat()}
-    job.save(update_fields=["result", "updated_at"])
+    now = timezone.now()
+    message = {"recording_url": recording_url, "recording_duration": duration,
+               "recorded_at": now.isoformat()}
+    Job.objects.filter(kind=kinds.CALLBACK_CALL, subject=subject(request_pk)).update(
+        result=_MergedInto(F("result"), Value(message, output_field=JSONField())),
+        updated_at=now,
+    )
 
 
 def place_callback_call(job: Job) -> Done | Skipped:

@@ -8,30 +8,16 @@ the callback's job and ends the call.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import timezone
 
 from integrations import voiceml
 from integrations.callbacks import callback_calls
+from integrations.formatting import spoken_time
 from integrations.models import CallbackRequest
 
 # Seconds of message the customer may leave.
 MESSAGE_MAX_SECONDS = 120
-
-
-def spoken_time(moment: datetime) -> str:
-    """'오늘 오후 3시 10분' / '11월 26일 오전 9시': how a time is said, not written."""
-    local = timezone.localtime(moment)
-    hour = local.hour % 12 or 12
-    text = f"{'오전' if local.hour < 12 else '오후'} {hour}시"
-    if local.minute:
-        text += f" {local.minute}분"
-    if local.date() == timezone.localdate():
-        return f"오늘 {text}"
-    return f"{local.month}월 {local.day}일 {text}"
 
 
 @voiceml.document_endpoint

@@ -29,7 +29,7 @@ from calls.admin_display import PageContextAdmin, admin_link, seoul_time
 from calls.admin_numbers import NumberSearchAdmin, korean_number_value, phone_column
 from calls.phone import format_phone
 from integrations import audit
-from integrations.clinics import csv_import, reminders, spreadsheets
+from integrations.clinics import booking_window, csv_import, reminders, spreadsheets
 from integrations.clinics.admin_list import (
     DayFilter,
     call_progress,
@@ -131,8 +131,9 @@ class AppointmentForm(forms.ModelForm):
     def clean_starts_at(self) -> datetime:
         starts_at = self.cleaned_data["starts_at"]
         moved = self.instance.pk is None or "starts_at" in self.changed_data
-        if moved and starts_at <= timezone.now():
-            raise forms.ValidationError(_("That time has already passed."))
+        problem = booking_window.why_not_bookable(starts_at, timezone.now()) if moved else ""
+        if problem:
+            raise forms.ValidationError(booking_window.MESSAGES[problem])
         return starts_at
 
 
@@ -145,14 +146,18 @@ class AppointmentAdmin(NumberSearchAdmin, PageContextAdmin):
     list_filter = (DayFilter, "clinic", "status")
     list_select_related = ("clinic", "reminder_message", "reminder_call")
     number_search_fields = ("phone",)
+    id_search_fields = ("external_id",)
     text_search_fields = ("patient_name",)
-    search_help_text = _("Patient name or phone number (any format, or some of its digits)")
+    search_help_text = _("Patient name, phone number (any format, or some of its digits) or "
+                         "booking system ID")
     show_full_result_count = False
     actions = ("send_reminder_now", "mark_confirmed", "mark_cancelled")
-    readonly_fields = ("status", "staff_note", "cycle", "phone_raw", "sms_column",
+    # The booking system's id is the API's to set (integrations/api): shown, never edited.
+    readonly_fields = ("external_id", "status", "staff_note", "cycle", "phone_raw", "sms_column",
                        "call_column", "final_column", "message_link", "call_link", "jobs_link")
     fieldsets = (
-        (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at")}),
+        (None, {"fields": ("clinic", "patient_name", "phone", "phone_raw", "starts_at",
+                           "external_id")}),
         (_("Status"), {"fields": ("status", "staff_note")}),
         (_("Reminder progress (current cycle)"), {"fields": ("cycle", "sms_column", "call_column",
                                         "final_column", "message_link", "call_link",

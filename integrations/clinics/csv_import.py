@@ -30,7 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calls.phone import korean_number
-from integrations.clinics import reminders, spreadsheets
+from integrations.clinics import booking_window, reminders, spreadsheets
 from integrations.models import Appointment, Clinic
 
 T = TypeVar("T")
@@ -72,6 +72,11 @@ _STARTS_AT = re.compile(
     r"(?:T|\s+)(?:(오전|오후|AM|PM|am|pm)\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"(?:\s*(AM|PM|am|pm))?"
 )
+# booking_window's reasons, quoting the cell like the file's other errors.
+_NOT_BOOKABLE: dict[str, object] = {
+    booking_window.PASSED: _("'%(value)s' has already passed."),
+    booking_window.TOO_FAR: _("'%(value)s' is more than two years ahead; check the date."),
+}
 _AFTERNOON = {"오후", "PM", "pm"}
 _MORNING = {"오전", "AM", "am"}
 
@@ -226,9 +231,9 @@ def _check_row(
     name = _parsed(number, values, "patient_name", _patient_name, errors)
     phone = _parsed(number, values, "phone", korean_number, errors)
     starts_at = _parsed(number, values, "starts_at", parse_starts_at, errors)
-    if starts_at is not None and starts_at <= now:
-        errors.append(RowError(number, "starts_at",
-                               gettext("'%(value)s' has already passed.")
+    problem = booking_window.why_not_bookable(starts_at, now) if starts_at is not None else ""
+    if problem:
+        errors.append(RowError(number, "starts_at", str(_NOT_BOOKABLE[problem])
                                % {"value": values["starts_at"]}))
     if errors or clinic is None or name is None or phone is None or starts_at is None:
         return errors

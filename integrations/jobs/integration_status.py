@@ -1,8 +1,9 @@
 """Which integrations are off, and what that means for staff, in their language.
 
-kinds.integration_problems says which settings are missing; this module says it in words:
-each integration's name, what does not happen while it is off, and which pages warn about
-it (``{% integrations_off "clawops" %}`` in integrations/templatetags/integration_status.py).
+kinds.missing_settings says which settings are missing; this module says it in words: each
+integration's name and what does not happen while it is off. The pages warn with it
+(``{% integrations_off "clawops" %}`` in integrations/templatetags/integration_status.py), and
+so do the start-up checks (integrations/checks.py), in English.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ class Off:
     effect: str
 
     @property
-    def missing_text(self) -> str:
-        return ", ".join(self.missing)
+    def text(self) -> str:
+        """The warning a page shows: what is off, the settings it lacks, what does not happen."""
+        return gettext("Off: %(integration)s (%(settings)s not set). %(effect)s") % {
+            "integration": self.label, "settings": ", ".join(self.missing), "effect": self.effect,
+        }
 
 
 def integration_name(name: str) -> str:
@@ -68,9 +72,4 @@ def off(*names: str) -> list[Off]:
 def nothing_sent(name: str) -> str:
     """"Nothing will be sent" for an action that needs ``name``, or "" while it is on."""
     found = off(name)
-    if not found:
-        return ""
-    return gettext("Off: %(integration)s (%(settings)s not set). %(effect)s") % {
-        "integration": found[0].label, "settings": found[0].missing_text,
-        "effect": found[0].effect,
-    }
+    return found[0].text if found else ""

@@ -53,17 +53,6 @@ def missing_settings(name: str) -> tuple[str, ...]:
     return tuple(s for s in INTEGRATION_SETTINGS.get(name, ()) if not getattr(settings, s))
 
 
-def integration_problems() -> dict[str, str]:
-    """Each integration that is off, with the reason (missing settings)."""
-    problems: dict[str, str] = {}
-    for name in INTEGRATION_SETTINGS:
-        missing = missing_settings(name)
-        if missing:
-            verb = "is" if len(missing) == 1 else "are"
-            problems[name] = f"{' and '.join(missing)} {verb} not set"
-    return problems
-
-
 # Kind names, as stored in Job.kind.
 SLACK_MISSED_CALL = "slack.missed_call"
 FETCH_ARTIFACTS = "clawops.artifacts"

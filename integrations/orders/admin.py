@@ -32,6 +32,7 @@ from calls.admin_numbers import NumberSearchAdmin, phone_column
 from calls.call_page import transcript_summary_context
 from calls.models import Call
 from integrations import audit
+from integrations.formatting import order_items
 from integrations.jobs import kinds, reasons
 from integrations.jobs.display import state_text
 from integrations.models import Job, JobState, Order, OrderStatus
@@ -81,7 +82,7 @@ class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
 
     @admin.display(description=_("Items"))
     def items_display(self, order: Order) -> str:
-        return ", ".join(_item_text(item) for item in order.items) or "-"
+        return order_items(order.items) or "-"
 
     @admin.display(description=_("Body received"))
     def body_display(self, order: Order) -> str:
@@ -100,14 +101,6 @@ class OrderAdmin(NumberSearchAdmin, PageContextAdmin, ReadOnlyAdmin):
         response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
         audit.record_transcript_view(request, context.get("answered_call"), context)
         return response
-
-
-def _item_text(item: object) -> str:
-    """An item in the reader's language (orders.items_text is what the agent reads out)."""
-    if isinstance(item, dict) and item.get("quantity"):
-        return gettext("%(name)s × %(quantity)s") % {"name": item.get("name", ""),
-                                                       "quantity": item["quantity"]}
-    return str(item.get("name", "")) if isinstance(item, dict) else str(item)
 
 
 def order_page_context(order: Order) -> dict[str, Any]:

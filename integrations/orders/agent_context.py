@@ -14,7 +14,10 @@ import re
 import unicodedata
 from typing import Any
 
-from integrations.formatting import won
+from django.conf import settings
+from django.utils import translation
+
+from integrations.formatting import order_item, won
 from integrations.models import Order
 from integrations.texts import render_text
 
@@ -53,22 +56,21 @@ def quoted(text: str, limit: int) -> str:
     return f"「{clean(text, limit)}」"
 
 
-def item_text(item: object) -> str:
-    if isinstance(item, dict):
-        name, quantity = clean(str(item.get("name", "")), MAX_ITEM_NAME), item.get("quantity")
-        return f"{name} {quantity}개" if quantity else name
-    return clean(str(item), MAX_ITEM_NAME)
+def _clean_item_name(name: str) -> str:
+    return clean(name, MAX_ITEM_NAME)
 
 
 def items_text(items: list[object]) -> str:
-    """'무선 이어폰 1개, 충전 케이블 2개' — how the agent reads the order out; a long list is
-    cut at an item, with a note that there is more."""
+    """'무선 이어폰, 충전 케이블 2개' — how the agent reads the order out, in Korean whoever
+    caused the call; a long list is cut at an item, with a note that there is more."""
     text = ""
-    for item in items:
-        candidate = f"{text}, {item_text(item)}" if text else item_text(item)
-        if len(candidate) > MAX_ITEMS_TEXT - len(_MORE_ITEMS):
-            return text + _MORE_ITEMS
-        text = candidate
+    with translation.override(settings.LANGUAGE_CODE):
+        for item in items:
+            said = order_item(item, clean_name=_clean_item_name)
+            candidate = f"{text}, {said}" if text else said
+            if len(candidate) > MAX_ITEMS_TEXT - len(_MORE_ITEMS):
+                return text + _MORE_ITEMS
+            text = candidate
     return text
 
 

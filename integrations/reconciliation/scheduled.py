@@ -7,15 +7,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.jobs import kinds
+from integrations.jobs import kinds, reasons
 from integrations.periodic.runs import AlreadyRunning
 from integrations.reconciliation.reconcile import reconcile, scheduled_window
 
 
 def run() -> dict[str, object]:
-    off = kinds.integration_problems().get("clawops")
-    if off:
-        return {"skipped": f"clawops is off: {off}"}
+    missing = kinds.missing_settings("clawops")
+    if missing:
+        return {"skipped": reasons.integration_off("clawops", missing)}
     # Stop reading in time to record the result before django-q stops the task.
     deadline = timezone.now() + timedelta(seconds=max(settings.JOB_TIMEOUT_SECONDS - 15, 15))
     try:

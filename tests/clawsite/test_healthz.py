@@ -5,10 +5,11 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from calls.intake import DATABASE_UNAVAILABLE
 from integrations import tasks
 from integrations.models import Job, JobState
 from integrations.periodic.models import PeriodicRun
@@ -79,10 +80,11 @@ def test_it_answers_405_to_other_methods(client):
     assert client.post("/healthz").status_code == 405
 
 
+@pytest.mark.parametrize("error", DATABASE_UNAVAILABLE)  # what the webhook intake answers 503 to
 @pytest.mark.django_db(transaction=True)
-def test_it_answers_503_when_the_database_is_unreachable(client):
+def test_it_answers_503_when_the_database_is_unreachable(client, error):
     with mock.patch.object(connection, "ensure_connection",
-                           side_effect=OperationalError("could not connect")):
+                           side_effect=error("could not connect")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}

@@ -78,6 +78,20 @@ def test_it_exports_appointments_and_orders(admin_client, seeded):
                          "연결 안 됨"]
 
 
+def test_an_orders_items_read_as_on_its_page_in_the_readers_language(admin_client, seeded):
+    order = Order.objects.get(order_id="A-1")
+    order.items = [{"name": "무선 이어폰"}, {"name": "충전 케이블", "quantity": 2}]
+    order.save()
+
+    [_, korean] = export(admin_client, "integrations_order", [order.pk])
+    [_, english] = export(admin_client, "integrations_order", [order.pk], language="en")
+    page = admin_client.get(reverse("admin:integrations_order_change", args=[order.pk]))
+
+    assert korean[4] == "무선 이어폰, 충전 케이블 2개"
+    assert korean[4] in page.content.decode()
+    assert english[4] == "무선 이어폰, 충전 케이블 × 2"
+
+
 def test_an_export_is_audited_by_row_ids_never_contents(admin_client, admin_user, seeded):
     missed = Call.objects.get(call_id="CAmiss1")
 

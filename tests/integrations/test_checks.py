@@ -1,8 +1,10 @@
 """Start-up checks: every integration that is off is named, with its missing settings."""
 
 from django.core.checks import run_checks
+from django.utils import translation
 
 from integrations import checks
+from integrations.jobs import integration_status
 from integrations.jobs.kinds import INTEGRATION_SETTINGS
 
 
@@ -10,8 +12,18 @@ def warnings_by_id() -> dict[str, str]:
     return {w.id: w.msg for w in run_checks() if w.id.startswith(("integrations.", "calls."))}
 
 
-def test_every_integration_has_a_check_id_and_an_effect():
-    assert checks._IDS.keys() == checks._EFFECT.keys() == INTEGRATION_SETTINGS.keys()
+def test_every_integration_has_a_check_id_a_name_and_an_effect():
+    every = {*INTEGRATION_SETTINGS, "order_webhook"}
+    assert checks._IDS.keys() == integration_status.NAMES.keys() == every
+    assert integration_status.EFFECTS.keys() == every
+
+
+def test_a_warning_says_what_the_pages_say_does_not_happen_in_english(settings):
+    settings.SLACK_WEBHOOK_URL = ""
+    with translation.override("ko"):  # the site's language does not reach start-up output
+        found = warnings_by_id()
+    assert found["integrations.W001"] == ("slack is off: SLACK_WEBHOOK_URL is not set. "
+                                          "Missed calls are not posted to Slack.")
 
 
 def test_nothing_is_reported_when_everything_is_configured(settings):

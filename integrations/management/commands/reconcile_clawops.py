@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.jobs import kinds
+from integrations.jobs import kinds, reasons
 from integrations.periodic.runs import AlreadyRunning
 from integrations.reconciliation.reconcile import reconcile
 from integrations.reconciliation.window import parse_duration
@@ -28,9 +28,9 @@ class Command(BaseCommand):
             window = parse_duration(since)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        off = kinds.integration_problems().get("clawops")
-        if off:
-            raise CommandError(f"the ClawOps API is off: {off}; nothing was read")
+        missing = kinds.missing_settings("clawops")
+        if missing:
+            raise CommandError(f"{reasons.integration_off('clawops', missing)}; nothing was read")
         try:
             report = reconcile(window)
         except AlreadyRunning:

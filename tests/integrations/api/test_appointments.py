@@ -171,6 +171,7 @@ def test_two_clinics_may_use_the_same_external_id(api):
     (with_field(starts_at="2026-11-30T09:00:00+09:00"), "starts_at"),  # passed
     (with_field(starts_at="2029-12-01T15:00:00+09:00"), "starts_at"),  # years ahead
     (with_field(starts_at="0001-01-01T00:00:00+09:00"), "starts_at"),
+    (with_field(starts_at="9999-12-31T23:59:59+09:00"), "starts_at"),
     (with_field(starts_at=1764568800), "starts_at"),
     (with_field(clinic=2), "clinic"),  # unknown fields are refused, not ignored
 ])
@@ -180,6 +181,18 @@ def test_it_answers_400_naming_the_wrong_field_and_stores_nothing(api, body, fie
     problem = assert_problem(response, 400)
     assert list(problem["errors"]) == [field]
     assert all(isinstance(m, str) and m for m in problem["errors"][field])
+    assert stored() == (0, 0)
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "More than two years ahead; check the date."),
+    ("ko", "2년 넘게 뒤의 시각입니다. 날짜를 확인해 주세요."),
+])
+def test_a_time_years_ahead_is_refused_in_the_clients_language(api, language, message):
+    response = api.post(PATH, with_field(starts_at="2028-12-01T15:00:00+09:00"),
+                        **{"Accept-Language": language})
+
+    assert assert_problem(response, 400)["errors"] == {"starts_at": [message]}
     assert stored() == (0, 0)
 
 
@@ -324,6 +337,7 @@ def test_a_new_name_or_number_changes_the_row_and_keeps_the_cycle(api):
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"starts_at": "2026-11-29T10:00:00+09:00"}, "starts_at"),
+    ({"starts_at": "9999-12-01T10:00:00+09:00"}, "starts_at"),
     ({"phone": "12"}, "phone"),
     ({"patient_name": ""}, "patient_name"),
     ({"external_id": "B-2"}, "external_id"),

@@ -3,10 +3,13 @@ VoiceML, and the outcome on the original call's page."""
 
 import json
 import re
+import threading
+import time
 
 import pytest
 import respx
 from django.contrib.auth.models import Permission, User
+from django.db import connection, transaction
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -242,6 +245,49 @@ def test_the_message_left_is_linked_on_the_call_page(client, missed, requested, 
     assert "<Hangup" in response.content.decode()
     assert callback_jobs().get().result["recording_url"] == recording
     assert recording.replace("&", "&amp;") in panel(missed, desk)
+
+
+def sessions_waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        # Activity is read once per transaction unless the snapshot is cleared.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+@pytest.mark.django_db(transaction=True)
+def test_a_message_kept_while_the_ledger_records_the_call_loses_neither_write():
+    job = Job.objects.create(kind=kinds.CALLBACK_CALL, subject=callback_calls.subject(7),
+                             state=JobState.RUNNING, attempts=1)
+    recording = "https://storage.example.com/rec/CAback1.wav?sig=abc"
+    errors: list[BaseException] = []
+
+    def message_arrives() -> None:
+        try:
+            callback_calls.keep_voice_message(7, recording, "14")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    arriving = threading.Thread(target=message_arrives)
+    with transaction.atomic():
+        # The worker records the placed call; its transaction holds the row until commit.
+        ledger.record(job, ledger.Verdict(JobState.DONE, result={"call_id": "CAback1"}))
+        arriving.start()
+        deadline = time.monotonic() + 10
+        while not sessions_waiting_on_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sessions_waiting_on_a_lock() == 1  # the message's write waits for the record
+    arriving.join(timeout=10)
+
+    assert not errors, errors
+    result = Job.objects.get(pk=job.pk).result
+    assert result["call_id"] == "CAback1"
+    assert result["recording_url"] == recording
+    assert result["recording_duration"] == "14"
 
 
 def test_the_requests_list_shows_each_request_with_its_job(missed, requested, desk):

@@ -75,6 +75,33 @@ def test_it_refuses_a_time_that_has_passed(admin_client, clinic, morning):
     assert not Appointment.objects.exists()
 
 
+@pytest.mark.parametrize(("day", "error"), [
+    ("9999-12-31", "2년 넘게 뒤의 시각입니다. 날짜를 확인해 주세요."),
+    ("2028-11-28", "2년 넘게 뒤의 시각입니다. 날짜를 확인해 주세요."),  # a year typed wrong
+    ("0001-01-01", "이미 지난 시각입니다."),
+])
+def test_it_refuses_a_time_outside_the_booking_window(admin_client, clinic, morning, day,
+                                                      error):
+    response = admin_client.post(ADD, add_form(clinic, starts_at_0=day))
+
+    assert response.context["adminform"].form.errors["starts_at"] == [error]
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_moving_an_appointment_years_ahead_in_the_readers_language(
+        admin_client, clinic, morning):
+    appointment = make_appointment(clinic, "김민수", seoul(11, 27, 14))
+    change = reverse("admin:integrations_appointment_change", args=[appointment.pk])
+
+    response = admin_client.post(change, change_form(appointment, starts_at_0="9999-11-27"),
+                                 headers={"Accept-Language": "en"})
+
+    assert response.context["adminform"].form.errors["starts_at"] == [
+        "More than two years ahead; check the date."]
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.cycle) == (seoul(11, 27, 14), 1)
+
+
 def change_form(appointment: Appointment, **fields: str) -> dict[str, str]:
     local = appointment.starts_at.astimezone(SEOUL)
     data = {"clinic": str(appointment.clinic_id), "patient_name": appointment.patient_name,
@@ -149,6 +176,22 @@ def test_it_does_not_undo_a_reply_that_arrived_while_the_page_was_open(admin_cli
     assert (appointment.patient_name, appointment.status) == ("김민수님", "confirmed")
 
 
+def test_it_shows_the_booking_system_id_and_never_changes_it(admin_client, clinic, morning):
+    appointment = make_appointment(clinic, "김민수", seoul(11, 27, 14), external_id="B-1001")
+    change = reverse("admin:integrations_appointment_change", args=[appointment.pk])
+
+    korean = admin_client.get(change).content.decode()
+    english = admin_client.get(change, headers={"Accept-Language": "en"}).content.decode()
+    admin_client.post(change, change_form(appointment, patient_name="김민수님",
+                                          external_id="B-9999"))
+
+    assert "예약 시스템 ID" in korean and "B-1001" in korean
+    assert "Booking system ID" in english
+    assert 'name="external_id"' not in korean  # shown, not an input
+    appointment.refresh_from_db()
+    assert (appointment.patient_name, appointment.external_id) == ("김민수님", "B-1001")
+
+
 # --- the list ----------------------------------------------------------------------------
 
 
@@ -178,6 +221,16 @@ def test_it_filters_by_clinic_and_status(admin_client, clinic, morning):
 
     assert listed(admin_client.get(APPOINTMENTS, {"clinic__id__exact": other.pk})) == ["이영희"]
     assert listed(admin_client.get(APPOINTMENTS, {"status__exact": "confirmed"})) == ["박지성"]
+
+
+def test_it_finds_an_appointment_by_its_booking_system_id(admin_client, clinic, morning):
+    make_appointment(clinic, "김민수", seoul(11, 27, 14), external_id="B-1001")
+    make_appointment(clinic, "이영희", seoul(11, 27, 15), external_id="B-2002")
+    make_appointment(clinic, "박지성", seoul(11, 27, 16))  # added in admin: no such id
+
+    assert listed(admin_client.get(APPOINTMENTS, {"q": "B-1001"})) == ["김민수"]
+    assert listed(admin_client.get(APPOINTMENTS, {"q": "2002"})) == ["이영희"]
+    assert "예약 시스템 ID" in admin_client.get(APPOINTMENTS).content.decode()  # the search help
 
 
 def test_it_shows_the_columns_the_front_desk_reads(admin_client, clinic, morning):

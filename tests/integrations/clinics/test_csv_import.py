@@ -160,6 +160,25 @@ def test_it_reports_every_bad_row_and_keeps_the_good_ones():
     assert found[9] == [("starts_at", "예약 시각이 비어 있습니다.")]
 
 
+def test_it_refuses_a_time_outside_the_booking_window_quoting_the_cell():
+    valid, errors = read(
+        HEADER
+        + "서울치과,김민수,010-1111-2222,9999-12-31 10:00\n"  # 2: a year no clinic books
+        + "서울치과,이영희,010-2222-3333,2028-11-28 10:00\n"  # 3: a year typed wrong
+        + "서울치과,박지성,010-3333-4444,0001-01-01 10:00\n"  # 4: the calendar's first year
+        + "서울치과,최수영,010-4444-5555,2028-11-25 10:00\n"  # 5: within two years: fine
+    )
+
+    assert [row.row for row in valid] == [5]
+    assert errors_by_row(errors) == {
+        2: [("starts_at", "'9999-12-31 10:00'은(는) 2년 넘게 뒤의 시각입니다. "
+                          "날짜를 확인해 주세요.")],
+        3: [("starts_at", "'2028-11-28 10:00'은(는) 2년 넘게 뒤의 시각입니다. "
+                          "날짜를 확인해 주세요.")],
+        4: [("starts_at", "'0001-01-01 10:00'은(는) 이미 지난 시각입니다.")],
+    }
+
+
 def test_it_reports_all_problems_of_one_row_together():
     _, errors = read(HEADER + ",,없음,어제\n")
 

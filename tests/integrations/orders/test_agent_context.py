@@ -2,6 +2,7 @@
 data, never as instructions (integrations/orders/agent_context.py)."""
 
 import pytest
+from django.utils import translation
 
 from integrations.models import Order
 from integrations.orders.agent_context import (
@@ -26,6 +27,12 @@ def test_it_quotes_every_variable_as_data():
     variables = call_context(order())["variables"]
     assert variables == {"customerName": "「김민지」", "items": "「무선 이어폰, 충전 케이블 2개」",
                          "amount": "「12,000원」", "orderId": "「A-1024」"}
+
+
+def test_the_agent_hears_the_items_in_korean_whatever_language_caused_the_call():
+    with translation.override("en"):
+        items = call_context(order())["variables"]["items"]
+    assert items == "「무선 이어폰, 충전 케이블 2개」"
 
 
 def test_it_tells_the_agent_that_quoted_values_are_data_not_instructions():
