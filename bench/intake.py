@@ -2,16 +2,19 @@
 
 Run from the project root: ``.venv/bin/python bench/intake.py`` (``--help`` for flags).
 
-It creates a fresh PostgreSQL database, migrates it, and starts two gunicorn servers on
-loopback with the same workers and flags: the app with its production settings, and a bare
+It creates a fresh PostgreSQL database, migrates it, and starts three gunicorn servers on
+loopback with the same workers and flags: the app with its production settings, a bare
 Django app (bench/bare_settings.py: no apps, no middleware, one view that reads the body
-and answers a small JSON). wrk drives both for the same time, with the same connections and
-the same request bodies: signed status callbacks, 20% of them exact re-sends, against
-``POST /webhooks/clawops/``, and the same bodies against ``POST /bench/bare/``. It prints
-throughput and latency of each, their ratio, CPU per request, the load average, and a
-database check that every accepted delivery was stored and every distinct event stored
-once. Exit status: 0 when the database check passes (missing the speed targets is
-reported, not an error), 1 when it fails, 2 when the bench could not run.
+and answers a small JSON), and the floor (bench/floor_settings.py: the bare app plus a
+signature check and one committed INSERT of the body). wrk drives each for the same time,
+with the same connections: signed status callbacks, 20% of them exact re-sends, against
+``POST /webhooks/clawops/``, and the same bodies against the bare app and the floor. It
+prints throughput and latency of each, the intake's ratio to the bare app (the target) and
+the floor's (what a durable acknowledgement alone reaches on this machine), CPU per
+request, the load average, and a database check that every accepted delivery was stored
+and every distinct event stored once. Exit status: 0 when the database check passes
+(missing the speed targets is reported, not an error), 1 when it fails, 2 when the bench
+could not run.
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ sys.path.insert(0, str(ROOT))  # run as a script: the project's packages must be
 import psycopg  # noqa: E402
 
 from bench import deliveries, server  # noqa: E402
+from bench.floor_urls import CREATE_TABLE  # noqa: E402
 from bench.load import Load, WrkResult, WrkSpec, ensure_wrk, run_wrk  # noqa: E402
-from bench.report import Check, Endpoints, Machine, report  # noqa: E402
+from bench.report import Check, Endpoints, Loads, Machine, report  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 WEBHOOK_PATH = "/webhooks/clawops/"
 BARE_PATH = "/bench/bare/"
+FLOOR_READY_PATH = "/bench/ready/"
 SIGNING_KEY = "sk_sign_bench"
 
 
@@ -79,7 +84,7 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument("--requests", type=int, default=60_000,
                         help="distinct signed requests prepared for each intake run")
     parser.add_argument("--port", type=int, default=8765,
-                        help="the app's port; the bare app listens on the next one")
+                        help="the app's port; the bare app and the floor listen on the next two")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="clawsite_bench",
                         help="dropped and created anew; its name must contain 'bench'")
@@ -116,6 +121,25 @@ def bare_spec(cfg: Config) -> server.ServerSpec:
         wsgi_app="bench.bare_wsgi:application",
         ready_path=BARE_PATH,
     )
+
+
+def floor_spec(cfg: Config) -> server.ServerSpec:
+    """The floor: same gunicorn, workers and flags, its own port, the app's database."""
+    return dataclasses.replace(
+        server_spec(cfg),
+        port=cfg.port + 2,
+        log=OUT / "gunicorn-floor.log",
+        settings_module="bench.floor_settings",
+        wsgi_app="bench.floor_wsgi:application",
+        ready_path=FLOOR_READY_PATH,
+    )
+
+
+def floor_environment(cfg: Config) -> dict[str, str]:
+    env = server.environment(floor_spec(cfg))
+    # The bodies were signed for the app's address; the floor checks them against it.
+    env["CLAWOPS_PUBLIC_BASE_URL"] = server_spec(cfg).base_url
+    return env
 
 
 # --- request data ---------------------------------------------------------------------------
@@ -173,10 +197,12 @@ class Tally:
 
 @dataclass(frozen=True)
 class Servers:
-    """Both servers, running: the app and the bare baseline app, and their masters' pids."""
+    """The servers, running: the app, the bare baseline app and the floor, and their
+    masters' pids."""
 
     app: server.ServerSpec
     bare: server.ServerSpec
+    floor: server.ServerSpec
     masters: list[int]
 
     def cpu_now(self) -> server.Cpu:
@@ -197,28 +223,42 @@ def measure(wrk: WrkSpec, servers: Servers, seconds: int, url: str, data: DataSe
     tally.cpu = tally.cpu + (servers.cpu_now() - before)
 
 
+@dataclass(frozen=True)
+class Measured:
+    intake: Load
+    bare: Load
+    floor: Load
+    warm_up: WrkResult
+    other_cores: float
+
+
 def run_all(cfg: Config, servers: Servers, wrk: WrkSpec, warm: DataSet,
-            rounds: list[DataSet], bare: DataSet) -> tuple[Load, Load, WrkResult, float]:
+            rounds: list[DataSet], bare: DataSet) -> Measured:
     intake_url = servers.app.base_url + WEBHOOK_PATH
     bare_url = servers.bare.base_url + BARE_PATH
+    floor_url = servers.floor.base_url + WEBHOOK_PATH
     warm_result = run_wrk(wrk, intake_url, warm.base, cfg.warmup, "warmup-intake")
     warn_if_cycled(warm_result, warm, "the warm-up")
     run_wrk(wrk, bare_url, bare.base, cfg.warmup, "warmup-bare")
+    run_wrk(wrk, floor_url, bare.base, cfg.warmup, "warmup-floor")
     intake, baseline = Tally([], server.Cpu()), Tally([], server.Cpu())
+    floor = Tally([], server.Cpu())
     busy_before, started = server.machine_busy_seconds(), time.monotonic()
     for number, data in enumerate(rounds, start=1):
         steps = [
             (bare_url, bare, f"bare-{number}", baseline),
+            (floor_url, bare, f"floor-{number}", floor),
             (intake_url, data, f"intake-{number}", intake),
         ]
-        # ABBA: the second round runs the intake first, the third bare first again, …
+        # ABCCBA: the second round runs the intake first, the third bare first again, …
         order = steps if number % 2 else steps[::-1]
         for url, dataset, label, tally in order:
             measure(wrk, servers, cfg.run_seconds, url, dataset, label, tally)
         warn_if_cycled(intake.runs[-1], data, f"intake run {number}")
     busy = server.machine_busy_seconds() - busy_before
-    others = other_cores(busy, time.monotonic() - started, [intake.load(), baseline.load()])
-    return intake.load(), baseline.load(), warm_result, others
+    loads = [intake.load(), baseline.load(), floor.load()]
+    others = other_cores(busy, time.monotonic() - started, loads)
+    return Measured(*loads, warm_result, others)
 
 
 # --- database check -------------------------------------------------------------------------
@@ -286,8 +326,8 @@ def database_checks(spec: server.ServerSpec, runs: list[WrkResult],
 
 
 def benchmark(cfg: Config, binary: str) -> bool:
-    spec, bare_server = server_spec(cfg), bare_spec(cfg)
-    for port in (spec.port, bare_server.port):
+    spec, bare_server, floor_server = server_spec(cfg), bare_spec(cfg), floor_spec(cfg)
+    for port in (spec.port, bare_server.port, floor_server.port):
         if server.port_in_use(port):
             raise RuntimeError(f"127.0.0.1:{port} is already in use; pass --port")
     wrk = WrkSpec(binary, cfg.threads, cfg.connections, OUT)
@@ -302,26 +342,32 @@ def benchmark(cfg: Config, binary: str) -> bool:
     server.create_database(spec)
     env = server.environment(spec)
     server.migrate(spec, env)
-    print(f"starting gunicorn twice, app and bare app ({cfg.workers} sync workers each) ...",
-          flush=True)
+    with psycopg.connect(spec.database_url, autocommit=True) as conn:
+        conn.execute(CREATE_TABLE)
+    print(f"starting gunicorn three times, app, bare app and floor ({cfg.workers} sync "
+          "workers each) ...", flush=True)
     load_before = os.getloadavg()
     with (server.gunicorn(spec, env) as app_master,
-          server.gunicorn(bare_server, server.environment(bare_server)) as bare_master):
-        servers = Servers(spec, bare_server, [app_master, bare_master])
-        intake, baseline, warm_result, others = run_all(cfg, servers, wrk, warm, rounds, bare)
+          server.gunicorn(bare_server, server.environment(bare_server)) as bare_master,
+          server.gunicorn(floor_server, floor_environment(cfg)) as floor_master):
+        servers = Servers(spec, bare_server, floor_server,
+                          [app_master, bare_master, floor_master])
+        measured = run_all(cfg, servers, wrk, warm, rounds, bare)
     load_after = os.getloadavg()
     # Counted after the server stopped, so every request it accepted has been committed.
     sent = warm.bodies.union(*(data.bodies for data in rounds))
-    checks = database_checks(spec, [warm_result, *intake.runs], sent)
+    checks = database_checks(spec, [measured.warm_up, *measured.intake.runs], sent)
     setup = [
         f"servers: gunicorn, {cfg.workers} sync workers each: the app on 127.0.0.1:{spec.port} "
-        f"(PostgreSQL database {cfg.database}), the bare app on 127.0.0.1:{bare_server.port}",
+        f"(PostgreSQL database {cfg.database}), the bare app on 127.0.0.1:{bare_server.port}, "
+        f"the floor on 127.0.0.1:{floor_server.port} (same database)",
         f"load:    wrk, {cfg.connections} connections, {cfg.threads} threads; "
         f"{cfg.rounds * cfg.run_seconds} s per endpoint in {cfg.rounds} round(s), after "
         f"{cfg.warmup} s warm-up each; 20% of deliveries are re-sends",
     ]
-    machine = Machine(load_before, load_after, others)
-    return report(setup, Endpoints(WEBHOOK_PATH, BARE_PATH), intake, baseline, checks,
+    machine = Machine(load_before, load_after, measured.other_cores)
+    loads = Loads(measured.intake, measured.bare, measured.floor)
+    return report(setup, Endpoints(WEBHOOK_PATH, BARE_PATH, WEBHOOK_PATH), loads, checks,
                   machine, vars(cfg), OUT)
 
 

@@ -37,6 +37,16 @@ class Machine:
 class Endpoints:
     intake: str
     bare: str
+    floor: str
+
+
+@dataclass(frozen=True)
+class Loads:
+    """What was measured of each server: the intake, the bare app, the floor."""
+
+    intake: Load
+    bare: Load
+    floor: Load
 
 
 def load_line(label: str, path: str, load: Load, unit: str) -> str:
@@ -67,13 +77,18 @@ def _averages(values: tuple[float, float, float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
-def report(setup: list[str], paths: Endpoints, intake: Load, bare: Load, checks: list[Check],
+def _cpu_ratio(load: Load, bare: Load) -> float:
+    """The ratio if both were bound by CPU alone: steadier than the measured one when other
+    work shares the machine, as it does not depend on the time slices each run got."""
+    return bare.ms_per_request(bare.cpu.total) / load.ms_per_request(load.cpu.total)
+
+
+def report(setup: list[str], paths: Endpoints, loads: Loads, checks: list[Check],
            machine: Machine, config: dict[str, object], out: Path) -> bool:
     """Print the figures and the checks; return whether the database check passed."""
-    ratio = intake.rate / bare.rate
-    # The ratio if both were bound by CPU alone: steadier than the measured one when other
-    # work shares the machine, as it does not depend on the time slices each run got.
-    cpu_ratio = bare.ms_per_request(bare.cpu.total) / intake.ms_per_request(intake.cpu.total)
+    intake, bare, floor = loads.intake, loads.bare, loads.floor
+    ratio, floor_ratio = intake.rate / bare.rate, floor.rate / bare.rate
+    cpu_ratio, floor_cpu_ratio = _cpu_ratio(intake, bare), _cpu_ratio(floor, bare)
     p99 = intake.percentile_ms(99)
     db_ok = all(check.passed for check in checks)
     print()
@@ -81,12 +96,17 @@ def report(setup: list[str], paths: Endpoints, intake: Load, bare: Load, checks:
         print(line)
     print(load_line("intake", paths.intake, intake, "deliveries/s"))
     print(load_line("bare", paths.bare, bare, "requests/s"))
+    print(load_line("floor", paths.floor, floor, "inserts/s"))
     print(f"ratio   intake/bare {ratio:.3f}   p99 intake {p99:.2f} ms, bare "
           f"{bare.percentile_ms(99):.2f} ms")
+    print(f"ratio   floor/bare {floor_ratio:.3f} (one committed INSERT, nothing else)   "
+          f"intake/floor {intake.rate / floor.rate:.3f}")
     print("CPU per request (app = gunicorn workers, postgres = their backends):")
     print(cpu_line("intake", intake))
     print(cpu_line("bare", bare))
-    print(f"ratio   bare CPU / intake CPU per request {cpu_ratio:.3f}")
+    print(cpu_line("floor", floor))
+    print(f"ratio   bare CPU / intake CPU per request {cpu_ratio:.3f}, "
+          f"bare CPU / floor CPU {floor_cpu_ratio:.3f}")
     print(f"machine: load average {_averages(machine.load_before)} before, "
           f"{_averages(machine.load_after)} after; other processes used "
           f"{machine.other_cores:.2f} of {os.cpu_count()} cores during the measured runs")
@@ -101,8 +121,9 @@ def report(setup: list[str], paths: Endpoints, intake: Load, bare: Load, checks:
               "and unsteady; CPU per request holds up better")
     print(f"DATABASE CHECK: {verdict(db_ok)}")
     summary = {
-        "intake": _figures(intake), "bare": _figures(bare), "ratio": ratio,
-        "cpu_ratio": cpu_ratio, "database_check": db_ok, "config": config,
+        "intake": _figures(intake), "bare": _figures(bare), "floor": _figures(floor),
+        "ratio": ratio, "cpu_ratio": cpu_ratio, "floor_ratio": floor_ratio,
+        "floor_cpu_ratio": floor_cpu_ratio, "database_check": db_ok, "config": config,
         "machine": {"load_before": machine.load_before, "load_after": machine.load_after,
                     "other_cores": machine.other_cores},
     }
