@@ -49,9 +49,9 @@ def search_by_number(
 
     "010-5555-1234", "+82 10 5555 1234" and "01055551234" all normalise to the stored
     domestic form and match it exactly, which the number indexes answer; so does an id typed
-    whole. Only when that finds nothing does a partial match run ("5555", part of an id or a
-    name): on PostgreSQL trigram indexes answer it for calls and messages (calls migration
-    0003), elsewhere it reads the table.
+    whole. Only when that finds nothing does a partial match run ("5555", part of an id, a
+    name or a message's words): on PostgreSQL trigram indexes answer it for calls and
+    messages (calls migrations 0004 and 0006), elsewhere it reads the table.
     """
     number_fields, id_fields, text_fields = list(number_fields), list(id_fields), list(text_fields)
     term = term.strip()
