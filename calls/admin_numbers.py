@@ -21,6 +21,8 @@ from django.http import HttpRequest
 from calls.phone import format_phone, korean_number, normalize_phone
 
 _NON_DIGITS = re.compile(r"\D")
+# Three letters or digits in a row: what pg_trgm needs to look a LIKE pattern up.
+_TRIGRAM = re.compile(r"[^\W_]{3}")
 
 
 def phone_column(
@@ -49,9 +51,10 @@ def search_by_number(
 
     "010-5555-1234", "+82 10 5555 1234" and "01055551234" all normalise to the stored
     domestic form and match it exactly, which the number indexes answer; so does an id typed
-    whole. Only when that finds nothing does a partial match run ("5555", part of an id, a
-    name or a message's words): on PostgreSQL trigram indexes answer it for calls and
-    messages (calls migrations 0004 and 0006), elsewhere it reads the table.
+    whole. Only when that finds nothing does a partial match run ("5555", part of an id of
+    three characters or more, a name or a message's words): on PostgreSQL trigram indexes
+    answer it for calls and messages (calls migrations 0004 and 0006), elsewhere it reads
+    the table.
     """
     number_fields, id_fields, text_fields = list(number_fields), list(id_fields), list(text_fields)
     term = term.strip()
@@ -70,7 +73,15 @@ def search_by_number(
             return found
 
     partial = Q()
-    for field in (*id_fields, *text_fields):
+    # Part of an id is looked up by its trigrams: a term without three letters or digits in
+    # a row has none, and matching it reads the whole table (a million calls) whenever few
+    # ids hold it; two characters pick out no id in particular anyway. Words of a text are
+    # matched whatever their length, though a short one reads the table too: a two-syllable
+    # Korean word ("취소") is a word, and messages are a fifth of the calls (bench/README.md).
+    if _TRIGRAM.search(term):
+        for field in id_fields:
+            partial |= Q(**{f"{field}__icontains": term})
+    for field in text_fields:
         partial |= Q(**{f"{field}__icontains": term})
     digits = number if number.isdigit() else _NON_DIGITS.sub("", term)
     if len(digits) >= 3:  # fewer digits would match nearly every number

@@ -136,6 +136,14 @@ def test_it_finds_calls_by_part_of_a_number(admin_client):
     assert listed(admin_client.get(CALLS, {"q": "7777-1234"})) == {"CAb"}
 
 
+def test_it_looks_up_part_of_an_id_from_three_characters(admin_client):
+    make_call("CA7e1f2a")
+
+    # Two characters have no trigram to look up: the search would read the whole log.
+    assert listed(admin_client.get(CALLS, {"q": "7e"})) == set()
+    assert listed(admin_client.get(CALLS, {"q": "7e1"})) == {"CA7e1f2a"}
+
+
 def test_it_finds_calls_to_a_number_too(admin_client):
     make_call("CAout", direction="outbound", from_number="07052351234", to_number="01033334444")
 
@@ -320,6 +328,16 @@ def test_it_lists_messages_with_numbers_and_an_excerpt(admin_client):
 
 @pytest.mark.parametrize("term", ["+82 10 1234 5678", "010-1234-5678", "MG3f7a01", "5678"])
 def test_it_finds_a_message_by_number_or_id(admin_client, term):
+    post_form(admin_client, fixture("message_received"))
+    post_json(admin_client, fixture("json_message_received"))
+
+    response = admin_client.get(MESSAGES, {"q": term})
+
+    assert {m.message_id for m in response.context["cl"].result_list} == {"MG3f7a01"}
+
+
+@pytest.mark.parametrize("term", ["확인", "확인했습니다", "네 확인"])
+def test_it_finds_a_message_by_words_of_its_text_however_short(admin_client, term):
     post_form(admin_client, fixture("message_received"))
     post_json(admin_client, fixture("json_message_received"))
 

@@ -17,8 +17,9 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes"),
 ]
 
+MESSAGE_TEXT = ("message_body_upper_trgm",)
+MESSAGE_ID = ("message_id_upper_trgm",)
 MESSAGE_NUMBERS = ("message_from_number_trgm", "message_to_number_trgm")
-MESSAGE_WORDS = ("message_id_upper_trgm", "message_body_upper_trgm")
 
 
 def plan_of_the_admin_search(model, term: str) -> str:
@@ -37,9 +38,10 @@ def plan_of_the_admin_search(model, term: str) -> str:
 
 
 @pytest.mark.parametrize(("term", "indexes"), [
-    ("5678", MESSAGE_WORDS + MESSAGE_NUMBERS),  # digits: the numbers are searched too
-    ("예약 안내", MESSAGE_WORDS),
-    ("MG3f7a", MESSAGE_WORDS),
+    ("5678", MESSAGE_TEXT + MESSAGE_ID + MESSAGE_NUMBERS),  # digits: numbers too
+    ("MG3f7a", MESSAGE_TEXT + MESSAGE_ID),
+    # Words at most two syllables long: not part of an id; the words' edges give trigrams.
+    ("예약 안내", MESSAGE_TEXT),
 ])
 def test_a_partial_message_search_reads_the_trigram_indexes_text_included(term, indexes):
     plan = plan_of_the_admin_search(Message, term)
