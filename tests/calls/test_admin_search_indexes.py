@@ -56,3 +56,11 @@ def test_a_partial_call_search_reads_the_trigram_indexes():
 
     for index in ("call_id_upper_trgm", "call_from_number_trgm", "call_to_number_trgm"):
         assert f"Bitmap Index Scan on {index}" in plan
+
+
+def test_a_short_korean_word_matches_the_text_without_upper_casing_every_row():
+    # No trigram to look up, so the text is read whole: at least without UPPER() of each.
+    plan = plan_of_the_admin_search(Message, "취소")
+
+    assert "(body ~~ '%취소%'::text)" in plan
+    assert "upper(body)" not in plan
