@@ -89,7 +89,14 @@ def search_by_number(
     text_lookup = "contains" if caseless and _SHORT_WORD.fullmatch(term) else "icontains"
     for field in text_fields:
         partial |= Q(**{f"{field}__{text_lookup}": term})
-    digits = number if number.isdigit() else _NON_DIGITS.sub("", term)
+    if number.isdigit():
+        digits = number
+    elif any(char.isalpha() for char in term):
+        # Letters make it an id or words, not a number: "CA0123abcd" is no caller's "0123"
+        # (and matching those digits found 1,400 calls to sort among a million).
+        digits = ""
+    else:
+        digits = _NON_DIGITS.sub("", term)  # "5555-12": the digits typed
     if len(digits) >= 3:  # fewer digits would match nearly every number
         for field in number_fields:
             partial |= Q(**{f"{field}__contains": digits})

@@ -136,6 +136,14 @@ def test_it_finds_calls_by_part_of_a_number(admin_client):
     assert listed(admin_client.get(CALLS, {"q": "7777-1234"})) == {"CAb"}
 
 
+def test_it_does_not_search_the_digits_of_an_id_as_part_of_a_number(admin_client):
+    make_call("CAnumber", from_number="01001234567")
+
+    assert listed(admin_client.get(CALLS, {"q": "CA0123abcd"})) == set()
+    assert listed(admin_client.get(CALLS, {"q": "0123"})) == {"CAnumber"}
+    assert listed(admin_client.get(CALLS, {"q": "0123-45"})) == {"CAnumber"}
+
+
 def test_it_looks_up_part_of_an_id_from_three_characters(admin_client):
     make_call("CA7e1f2a")
 
