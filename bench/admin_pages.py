@@ -61,11 +61,12 @@ PAGES: list[tuple[str, str]] = [
     ("deliveries: sort by outcome", "/admin/calls/webhookdelivery/?o=4"),
     ("messages: the list", "/admin/calls/message/"),
     ("messages: search last four digits", "/admin/calls/message/?q=5678"),
-    # Words no message holds: the first is looked up by its trigrams; the second, two
-    # syllables, has none and reads the table.
+    # Words no message holds: the first is looked up by its trigrams; the other two have
+    # none and read the table.
     ("messages: search words of the text",
      "/admin/calls/message/?" + urlencode({"q": "예약 변경"})),
     ("messages: search a two-syllable word", "/admin/calls/message/?" + urlencode({"q": "취소"})),
+    ("messages: search two letters", "/admin/calls/message/?q=ok"),
     ("messages: status failed", "/admin/calls/message/?status__exact=failed"),
     ("jobs: the list", "/admin/integrations/job/"),
     ("jobs: failed", "/admin/integrations/job/?state__exact=failed"),

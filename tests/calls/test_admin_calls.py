@@ -354,6 +354,17 @@ def test_it_finds_a_message_by_words_of_its_text_however_short(admin_client, ter
     assert {m.message_id for m in response.context["cl"].result_list} == {"MG3f7a01"}
 
 
+@pytest.mark.parametrize("term", ["ok", "OK", "Ok", "k", "7시", "o"])
+def test_it_finds_a_message_by_a_short_word_in_any_case(admin_client, term):
+    now = timezone.now()
+    Message.objects.create(message_id="MGok", body="ok, 7시에 뵙겠습니다", created_at=now)
+    Message.objects.create(message_id="MGno", body="네 확인했습니다", created_at=now)
+
+    response = admin_client.get(MESSAGES, {"q": term})
+
+    assert {m.message_id for m in response.context["cl"].result_list} == {"MGok"}
+
+
 def test_it_keeps_messages_read_only(admin_client):
     post_form(admin_client, fixture("message_received"))
     message = Message.objects.get()
