@@ -96,7 +96,7 @@ def search_by_number(
         digits = number
     elif any(char.isalpha() for char in term):
         # Letters make it an id or words, not a number: "CA0123abcd" is no caller's "0123"
-        # (and matching those digits found 1,400 calls to sort among a million).
+        # (on the bench database those digits matched 1,493 calls to sort among a million).
         digits = ""
     else:
         digits = _NON_DIGITS.sub("", term)  # "5555-12": the digits typed
