@@ -40,6 +40,7 @@ PAGES: list[tuple[str, str]] = [
     ("calls: search middle digits", "/admin/calls/call/?q=5555"),
     ("calls: search a whole number", "/admin/calls/call/?q=010-5555-1234"),
     ("calls: search a call id", "/admin/calls/call/?q=CA0123abcd"),
+    ("calls: search two letters", "/admin/calls/call/?q=zz"),  # too short for a trigram
     ("calls: missed", "/admin/calls/call/?missed=yes"),
     ("calls: not missed", "/admin/calls/call/?missed=no"),
     ("calls: inbound", "/admin/calls/call/?direction__exact=inbound"),
@@ -60,6 +61,12 @@ PAGES: list[tuple[str, str]] = [
     ("deliveries: sort by outcome", "/admin/calls/webhookdelivery/?o=4"),
     ("messages: the list", "/admin/calls/message/"),
     ("messages: search last four digits", "/admin/calls/message/?q=5678"),
+    # Words no message holds: the first is looked up by its trigrams; the other two have
+    # none and read the table.
+    ("messages: search words of the text",
+     "/admin/calls/message/?" + urlencode({"q": "예약 변경"})),
+    ("messages: search a two-syllable word", "/admin/calls/message/?" + urlencode({"q": "취소"})),
+    ("messages: search two letters", "/admin/calls/message/?q=ok"),
     ("messages: status failed", "/admin/calls/message/?status__exact=failed"),
     ("jobs: the list", "/admin/integrations/job/"),
     ("jobs: failed", "/admin/integrations/job/?state__exact=failed"),

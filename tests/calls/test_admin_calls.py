@@ -136,6 +136,22 @@ def test_it_finds_calls_by_part_of_a_number(admin_client):
     assert listed(admin_client.get(CALLS, {"q": "7777-1234"})) == {"CAb"}
 
 
+def test_it_does_not_search_the_digits_of_an_id_as_part_of_a_number(admin_client):
+    make_call("CAnumber", from_number="01001234567")
+
+    assert listed(admin_client.get(CALLS, {"q": "CA0123abcd"})) == set()
+    assert listed(admin_client.get(CALLS, {"q": "0123"})) == {"CAnumber"}
+    assert listed(admin_client.get(CALLS, {"q": "0123-45"})) == {"CAnumber"}
+
+
+def test_it_looks_up_part_of_an_id_from_three_characters(admin_client):
+    make_call("CA7e1f2a")
+
+    # Two characters have no trigram to look up: the search would read the whole log.
+    assert listed(admin_client.get(CALLS, {"q": "7e"})) == set()
+    assert listed(admin_client.get(CALLS, {"q": "7e1"})) == {"CA7e1f2a"}
+
+
 def test_it_finds_calls_to_a_number_too(admin_client):
     make_call("CAout", direction="outbound", from_number="07052351234", to_number="01033334444")
 
@@ -326,6 +342,27 @@ def test_it_finds_a_message_by_number_or_id(admin_client, term):
     response = admin_client.get(MESSAGES, {"q": term})
 
     assert {m.message_id for m in response.context["cl"].result_list} == {"MG3f7a01"}
+
+
+@pytest.mark.parametrize("term", ["확인", "확인했습니다", "네 확인"])
+def test_it_finds_a_message_by_words_of_its_text_however_short(admin_client, term):
+    post_form(admin_client, fixture("message_received"))
+    post_json(admin_client, fixture("json_message_received"))
+
+    response = admin_client.get(MESSAGES, {"q": term})
+
+    assert {m.message_id for m in response.context["cl"].result_list} == {"MG3f7a01"}
+
+
+@pytest.mark.parametrize("term", ["ok", "OK", "Ok", "k", "7시", "o"])
+def test_it_finds_a_message_by_a_short_word_in_any_case(admin_client, term):
+    now = timezone.now()
+    Message.objects.create(message_id="MGok", body="ok, 7시에 뵙겠습니다", created_at=now)
+    Message.objects.create(message_id="MGno", body="네 확인했습니다", created_at=now)
+
+    response = admin_client.get(MESSAGES, {"q": term})
+
+    assert {m.message_id for m in response.context["cl"].result_list} == {"MGok"}
 
 
 def test_it_keeps_messages_read_only(admin_client):
