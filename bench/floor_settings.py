@@ -11,16 +11,11 @@ import os
 
 import dj_database_url
 
-DEBUG = False
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key")
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-INSTALLED_APPS: list[str] = []
-MIDDLEWARE: list[str] = []
+from bench.bare_settings import *  # noqa: F403 — the bare app, with what follows added
+
 ROOT_URLCONF = "bench.floor_urls"
 DATABASES = {"default": dj_database_url.parse(
     os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")))}
-USE_I18N = False
-USE_TZ = True
 # The intake's signed URLs name the app's address, which is where the bodies were signed for.
 SIGNED_BASE_URL = os.environ["CLAWOPS_PUBLIC_BASE_URL"]
 SIGNING_KEY = os.environ["CLAWOPS_SIGNING_KEY"]

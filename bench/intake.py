@@ -111,28 +111,27 @@ def server_spec(cfg: Config) -> server.ServerSpec:
     )
 
 
-def bare_spec(cfg: Config) -> server.ServerSpec:
-    """The bare app: same gunicorn, workers and flags, its own port, no database."""
+def _beside_app(cfg: Config, name: str, port_offset: int, ready_path: str) -> server.ServerSpec:
+    """A comparison app (bench/<name>_settings.py, bench/<name>_wsgi.py): same gunicorn,
+    workers and flags as the app, its own port and log."""
     return dataclasses.replace(
         server_spec(cfg),
-        port=cfg.port + 1,
-        log=OUT / "gunicorn-bare.log",
-        settings_module="bench.bare_settings",
-        wsgi_app="bench.bare_wsgi:application",
-        ready_path=BARE_PATH,
+        port=cfg.port + port_offset,
+        log=OUT / f"gunicorn-{name}.log",
+        settings_module=f"bench.{name}_settings",
+        wsgi_app=f"bench.{name}_wsgi:application",
+        ready_path=ready_path,
     )
+
+
+def bare_spec(cfg: Config) -> server.ServerSpec:
+    """The bare app: no apps, no middleware, no database."""
+    return _beside_app(cfg, "bare", 1, BARE_PATH)
 
 
 def floor_spec(cfg: Config) -> server.ServerSpec:
-    """The floor: same gunicorn, workers and flags, its own port, the app's database."""
-    return dataclasses.replace(
-        server_spec(cfg),
-        port=cfg.port + 2,
-        log=OUT / "gunicorn-floor.log",
-        settings_module="bench.floor_settings",
-        wsgi_app="bench.floor_wsgi:application",
-        ready_path=FLOOR_READY_PATH,
-    )
+    """The floor: the bare app with the app's database and one committed INSERT."""
+    return _beside_app(cfg, "floor", 2, FLOOR_READY_PATH)
 
 
 def floor_environment(cfg: Config) -> dict[str, str]:
