@@ -142,7 +142,11 @@ class Crew:
     def _work(self) -> None:
         try:
             while (job := self._todo.get()) is not None:
-                close_old_connections()
+                if connection.errors_occurred:
+                    # The last job met a database error: check the connection (and drop
+                    # it if it is broken) before the next one. Checking before every
+                    # job would cost each a round trip (CONN_HEALTH_CHECKS).
+                    close_old_connections()
                 self._done.put((job, execute(job)))
         finally:
             connection.close()

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.jobs import kinds, outcomes, reasons, wakeups
+from integrations.jobs import kinds, outcomes, reasons, statements, wakeups
 from integrations.models import Job, JobState
 from integrations.outbound.http import OutboundError
 
@@ -108,22 +108,30 @@ def claim(job_id: int) -> Job | None:
     return Job.objects.select_related(*CLAIM_RELATED).get(pk=job_id) if claimed else None
 
 
+_MARK_SENDING = (f"UPDATE {Job._meta.db_table} SET sending_since = {{now}}, updated_at = {{now}}"
+                 " WHERE id = {id} AND state = {state} AND attempts = {attempts}")
+_MARK_SENDING_PG = _MARK_SENDING.format(now="$1", id="$2", state="$3", attempts="$4")
+_MARK_SENDING_ANY = _MARK_SENDING.format(now="%(now)s", id="%(id)s", state="%(state)s",
+                                         attempts="%(attempts)s")
+
+
 def mark_sending(job: Job) -> None:
     """Record that a request is about to leave; from here a dead worker leaves doubt.
 
-    Every job that sends pays for this statement, so it is written without the ORM's
-    query building (a quarter of the CPU); it means the same as
+    Every job that sends pays for this statement, so on PostgreSQL it is a prepared one
+    (``statements``); it means the same as
     ``Job.objects.filter(pk=…, state=RUNNING, attempts=…).update(sending_since=now, …)``.
+    Outside a transaction (a worker's thread) it is committed when it returns.
     """
     now = timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {connection.ops.quote_name(Job._meta.db_table)}"
-            " SET sending_since = %s, updated_at = %s"
-            " WHERE id = %s AND state = %s AND attempts = %s",
-            [stamp, stamp, job.pk, JobState.RUNNING, job.attempts],
-        )
+    if connection.vendor == "postgresql":
+        statements.execute(_MARK_SENDING_PG,
+                           [now, job.pk, JobState.RUNNING.value, job.attempts])
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENDING_ANY, {
+                "now": connection.ops.adapt_datetimefield_value(now), "id": job.pk,
+                "state": JobState.RUNNING.value, "attempts": job.attempts})
     job.sending_since = now
 
 
