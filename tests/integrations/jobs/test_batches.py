@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from integrations.jobs import batches, kinds, ledger
+from integrations.jobs.crew import Crew
 from integrations.models import Job, JobState
 from tests.helpers import in_parallel
 
@@ -120,9 +121,11 @@ def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings):
     slack = respx.post(SLACK).mock(return_value=httpx.Response(200))
     claimed = batches.claim_batch(10)
 
-    crew = batches.Crew(2)
+    crew = Crew(2, start_until=time.monotonic())
+    crew.claiming = False  # these ten are all there is (no fresh task is woken to go on)
     try:
-        batches.run_batch(claimed, crew, start_until=time.monotonic())
+        crew.add(claimed)
+        batches.work_through(crew)
     finally:
         crew.stop()
 
