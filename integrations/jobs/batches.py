@@ -1,10 +1,10 @@
 """Running due jobs in batches: what a woken worker does (``run_due``).
 
-1. **Claim** up to ``JOB_BATCH_SIZE`` due jobs with one conditional ``UPDATE … RETURNING``
-   (on PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so workers claiming at
-   the same moment take different rows and never wait on each other). A claim is what it
-   was for one job: state running, one more attempt, a lease. The next batch is claimed
-   while the crew still has jobs to go on with, so it never waits for a claim.
+1. **Claim** up to ``JOB_BATCH_SIZE`` due jobs with one statement (``claims``: on
+   PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so workers claiming at the
+   same moment take different rows and never wait on each other). A claim is what it was
+   for one job: state running, one more attempt, a lease. The next batch is claimed while
+   the crew still has jobs to go on with, so it never waits for a claim.
 2. **Run** their handlers on the ``crew``'s ``JOB_THREADS`` threads — the work waits on
    Slack, the CRM and ClawOps, not on the CPU — sharing the process's keep-alive HTTP
    client. A kind may use at most half the threads, so a receiver that hangs holds up no
@@ -29,10 +29,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from integrations.jobs import ledger, wakeups
+from integrations.jobs import claims, ledger, wakeups
 from integrations.jobs.crew import Crew
 from integrations.models import Job, JobState
 
@@ -66,7 +66,7 @@ def work_through(crew: Crew) -> None:
             crew.stop_starting()
         settle(crew, deferred)
         if not out_of_time and crew.claiming and crew.wants_more():
-            jobs = claim_batch(size)
+            jobs = claims.claim_batch(size)
             crew.claiming = bool(jobs)
             if len(jobs) == size:
                 wakeups.wake()  # more may be due: another worker can share them
@@ -109,31 +109,6 @@ def thread_count() -> int:
     if connection.vendor == "sqlite" or settings.Q_CLUSTER.get("sync"):
         return 0
     return max(settings.JOB_THREADS, 1)
-
-
-def claim_batch(limit: int) -> list[Job]:
-    """Claim up to ``limit`` due jobs, oldest due first, in one statement."""
-    now = timezone.now()
-    table = connection.ops.quote_name(Job._meta.db_table)
-    skip_locked = (" FOR UPDATE SKIP LOCKED"
-                   if connection.features.has_select_for_update_skip_locked else "")
-    adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, attempts = attempts + 1, lease_until = %s,"
-            f" sending_since = NULL, updated_at = %s"
-            f" WHERE state = %s AND id IN (SELECT id FROM {table}"
-            f" WHERE state = %s AND next_attempt_at <= %s"
-            f" ORDER BY next_attempt_at LIMIT %s{skip_locked})"
-            f" RETURNING id",
-            [JobState.RUNNING, adapt(now + ledger.lease()), adapt(now), JobState.PENDING,
-             JobState.PENDING, adapt(now), limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    return list(Job.objects.select_related(*ledger.CLAIM_RELATED).filter(pk__in=ids)
-                .order_by("next_attempt_at"))
 
 
 def hand_back(jobs: list[tuple[Job, float]]) -> int:

@@ -1,0 +1,93 @@
+"""Claims (integrations/jobs/claims.py): one statement claims at most a batch of due jobs
+and loads them as the ORM's select_related would, so handlers read their call, transcript
+and summary without another query."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
+from django.utils import timezone
+
+from calls.models import Call, Summary, Transcript
+from integrations.jobs import claims, kinds, ledger
+from integrations.models import Job, JobState
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the claim statement"),
+]
+
+
+def call(n: int) -> Call:
+    return Call.objects.create(call_id=f"CAclaim{n}", direction="inbound", status="completed",
+                               from_number=f"0105555{n:04d}", to_number="07052351234",
+                               started_at=timezone.now(), duration=30 + n)
+
+
+def due_job(subject: str, *, about: Call | None, kind: str = kinds.CRM_ACTIVITY, **fields) -> Job:
+    return Job.objects.create(kind=kind, subject=subject, call=about,
+                              next_attempt_at=timezone.now() - timedelta(seconds=1), **fields)
+
+
+def test_a_claim_takes_at_most_its_limit():
+    # A fresh table has no statistics: the plan that ran the pick again for every row it
+    # updated (and so claimed all forty) is the one PostgreSQL chooses here.
+    for n in range(40):
+        due_job(f"CAlimit{n}", about=None)
+
+    claimed = claims.claim_batch(10)
+
+    assert len(claimed) == 10
+    assert Job.objects.filter(state=JobState.RUNNING, attempts=1).count() == 10
+    assert Job.objects.filter(state=JobState.PENDING, attempts=0).count() == 30
+
+
+def test_it_claims_the_oldest_due_first_and_leaves_what_is_not_due():
+    later = due_job("CAlater", about=None)
+    first = due_job("CAfirst", about=None)
+    Job.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    not_due = due_job("CAnotdue", about=None)
+    Job.objects.filter(pk=not_due.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+
+    assert [job.pk for job in claims.claim_batch(10)] == [first.pk, later.pk]
+    assert Job.objects.get(pk=not_due.pk).state == JobState.PENDING
+
+
+def test_it_loads_each_job_as_select_related_would(django_assert_num_queries):
+    with_both, with_neither = call(1), call(2)
+    Transcript.objects.create(call=with_both, status="completed",
+                              segments=[{"speaker": "customer", "text": "예약 문의요"}])
+    Summary.objects.create(call=with_both, status="completed",
+                           result_json={"coreSummary": "예약 문의"})
+    jobs = [due_job("CAboth", about=with_both, payload={"call_ids": [1, 2]}),
+            due_job("CAneither", about=with_neither),
+            due_job("CAnocall", about=None, kind=kinds.SLACK_MISSED_CALL)]
+
+    claimed = {job.pk: job for job in claims.claim_batch(10)}
+    expected = {job.pk: job for job in Job.objects.select_related(*ledger.CLAIM_RELATED)
+                .filter(pk__in=[job.pk for job in jobs])}
+
+    with django_assert_num_queries(0):
+        both, neither, none = (claimed[job.pk] for job in jobs)
+        assert both.payload == {"call_ids": [1, 2]} and both.result == {}
+        assert both.call.transcript.segments == [{"speaker": "customer", "text": "예약 문의요"}]
+        assert both.call.summary.core_summary == "예약 문의"
+        assert both.call.transcript.call is both.call
+        assert neither.call.duration == 32
+        with pytest.raises(ObjectDoesNotExist):
+            neither.call.transcript  # noqa: B018 (the access is what is tested)
+        with pytest.raises(ObjectDoesNotExist):
+            neither.call.summary  # noqa: B018
+        assert none.call is None
+    for pk, job in claimed.items():
+        assert not job._state.adding and job._state.db == "default"
+        assert field_values(job) == field_values(expected[pk])
+        if job.call is not None:
+            assert field_values(job.call) == field_values(expected[pk].call)
+    assert field_values(both.call.transcript) == field_values(expected[both.pk].call.transcript)
+    assert field_values(both.call.summary) == field_values(expected[both.pk].call.summary)
+
+
+def field_values(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
