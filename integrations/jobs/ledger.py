@@ -275,6 +275,8 @@ def record_many(results: list[tuple[Job, Verdict]]) -> int:
 def _log_outcome(job: Job, state: str, reason: str) -> None:
     """One line per job outcome; failed and 결과 확인 필요 need a person."""
     level = logging.WARNING if state in (JobState.FAILED, JobState.UNKNOWN) else logging.INFO
+    if not logger.isEnabledFor(level):
+        return  # (a worker logging at WARNING records thousands of jobs a second)
     reason = reason.strip().splitlines()[-1][:300] if reason.strip() else ""
     logger.log(level, "job %s (%s) %s%s", job.pk, job.kind, state,
                f": {reason}" if reason else "",

@@ -6,6 +6,7 @@ template rendered with its values."""
 import json
 
 import pytest
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone, translation
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from calls.models import Call
 from integrations.follow_ups.missed_calls import (
     PER_CALL,
+    admin_url,
     escape_mrkdwn,
     message,
     missed_call_message,
@@ -68,3 +70,17 @@ def test_an_alert_follows_the_site_language_once_it_changes(settings):
     assert korean["text"].startswith("부재중 전화: 010-5555-1234")
     assert english["text"].startswith("Missed call: 010-5555-1234")
     assert english == render_message(values, 1)
+
+
+@pytest.mark.parametrize("prefix", ["/", "/clawsite/"])
+def test_the_link_to_a_call_is_the_one_reverse_gives(settings, prefix):
+    settings.CLAWOPS_PUBLIC_BASE_URL = "https://clawsite.test"
+    set_script_prefix(prefix)
+    try:
+        for pk in (1, 7, 1234567890123):
+            call = Call(pk=pk, call_id=f"CA{pk}", started_at=timezone.now())
+            assert admin_url(call) == "https://clawsite.test" + reverse(
+                "admin:calls_call_change", args=[pk])
+            assert admin_url(call).endswith(f"{prefix}admin/calls/call/{pk}/change/")
+    finally:
+        set_script_prefix("/")
