@@ -68,9 +68,9 @@ def work_through(crew: Crew) -> None:
         if not out_of_time and crew.claiming and crew.wants_more():
             jobs = claims.claim_batch(size)
             crew.claiming = bool(jobs)
+            crew.add(jobs)
             if len(jobs) == size:
                 wakeups.wake()  # more may be due: another worker can share them
-            crew.add(jobs)
         done = crew.idle()
         if done or time.monotonic() - last_flush >= FLUSH_SECONDS:
             ledger.record_many(crew.take_finished())
