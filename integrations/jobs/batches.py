@@ -2,9 +2,11 @@
 
 1. **Claim** up to ``JOB_BATCH_SIZE`` due jobs with one statement (``claims``: on
    PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so workers claiming at the
-   same moment take different rows and never wait on each other). A claim is what it was
-   for one job: state running, one more attempt, a lease. The next batch is claimed while
-   the crew still has jobs to go on with, so it never waits for a claim.
+   same moment take different rows and never wait on each other), but no more than half
+   of those due while that keeps the crew busy, so that workers sharing a burst finish it
+   together. A claim is what it was for one job: state running, one more attempt, a
+   lease. The next batch is claimed while the crew still has jobs to go on with, so it
+   never waits for a claim.
 2. **Run** their handlers on the ``crew``'s ``JOB_THREADS`` threads — the work waits on
    Slack, the CRM and ClawOps, not on the CPU — sharing the process's keep-alive HTTP
    client. A kind may use at most half the threads, so a receiver that hangs holds up no
@@ -66,10 +68,10 @@ def work_through(crew: Crew) -> None:
             crew.stop_starting()
         settle(crew, deferred)
         if not out_of_time and crew.claiming and crew.wants_more():
-            jobs = claims.claim_batch(size)
-            crew.claiming = bool(jobs)
-            crew.add(jobs)
-            if len(jobs) == size:
+            batch = claims.claim_batch(size, at_least=crew.low_water)
+            crew.claiming = bool(batch.jobs)
+            crew.add(batch.jobs)
+            if batch.full:
                 wakeups.wake()  # more may be due: another worker can share them
         done = crew.idle()
         if done or time.monotonic() - last_flush >= FLUSH_SECONDS:

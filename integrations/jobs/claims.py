@@ -27,12 +27,31 @@ from integrations.jobs import ledger, statements
 from integrations.models import Job, JobState
 
 
-def claim_batch(limit: int) -> list[Job]:
-    """Claim up to ``limit`` due jobs, oldest due first, and load them for their handlers."""
+@dataclass(frozen=True)
+class Batch:
+    jobs: list[Job]
+    # It took as many as it would: more may be due, for another worker to share.
+    full: bool
+
+
+def claim_batch(limit: int, *, at_least: int | None = None) -> Batch:
+    """Claim up to ``limit`` due jobs, oldest due first, and load them for their handlers.
+
+    With ``at_least``, a claim takes at most half of the jobs due (but ``at_least`` of them
+    if that many are due), leaving the rest to the workers its full claim wakes: at the end
+    of a burst, the workers run out of work together instead of one still draining a full
+    batch while the others have nothing left to claim.
+    """
     now = timezone.now()
+    floor = limit if at_least is None else min(at_least, limit)
     if connection.vendor == "postgresql":
-        return _claim_pg(limit, now)
-    return _claim_any(limit, now)
+        return _claim_pg(limit, floor, now)
+    return _claim_any(limit, floor, now)
+
+
+def share(limit: int, floor: int, due: int) -> int:
+    """How many a claim takes of ``due`` jobs (the statement below computes the same)."""
+    return min(limit, max(floor, due // 2))
 
 
 @dataclass(frozen=True)
@@ -80,24 +99,28 @@ def _claim_sql() -> str:
             on = (f"{part.alias}.{quote(part.relation.target_field.column)}"
                   f" = {parent.alias}.{quote(part.relation.column)}")
         joins.append(f" LEFT JOIN {quote(part.model._meta.db_table)} {part.alias} ON {on}")
-    # $1 pending, $2 now, $3 limit, $4 running, $5 lease until
+    # $1 pending, $2 now, $3 limit, $4 running, $5 lease until, $6 floor (see share()):
+    # the due jobs are counted up to twice the limit, all that share() needs.
     return (
-        f"WITH picked AS MATERIALIZED (SELECT id FROM {job}"
+        f"WITH due AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM {job}"
+        f" WHERE state = $1 AND next_attempt_at <= $2 LIMIT 2 * $3) up_to),"
+        f" take AS MATERIALIZED (SELECT least($3, greatest($6, (SELECT n FROM due) / 2)) AS n),"
+        f" picked AS MATERIALIZED (SELECT id FROM {job}"
         f" WHERE state = $1 AND next_attempt_at <= $2"
-        f" ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
+        f" ORDER BY next_attempt_at LIMIT (SELECT n FROM take) FOR UPDATE SKIP LOCKED),"
         f" claimed AS (UPDATE {job} SET state = $4, attempts = attempts + 1,"
         f" lease_until = $5, sending_since = NULL, updated_at = $2"
         f" FROM picked WHERE {job}.id = picked.id AND {job}.state = $1 RETURNING {job}.*)"
-        f" SELECT {columns} FROM claimed t0{''.join(joins)}"
+        f" SELECT (SELECT n FROM take), {columns} FROM claimed t0{''.join(joins)}"
         f" ORDER BY t0.next_attempt_at, t0.id"
     )
 
 
-def _claim_pg(limit: int, now: datetime) -> list[Job]:
+def _claim_pg(limit: int, floor: int, now: datetime) -> Batch:
     rows = statements.execute(_claim_sql(), [
-        JobState.PENDING.value, now, limit, JobState.RUNNING.value, now + ledger.lease(),
+        JobState.PENDING.value, now, limit, JobState.RUNNING.value, now + ledger.lease(), floor,
     ]).fetchall()
-    return _build(rows)
+    return Batch(_build([row[1:] for row in rows]), full=bool(rows) and len(rows) == rows[0][0])
 
 
 def _build(rows: list[tuple]) -> list[Job]:
@@ -152,22 +175,24 @@ def _chain(functions: list, expression) -> Callable[[object], object]:
     return convert
 
 
-def _claim_any(limit: int, now: datetime) -> list[Job]:
+def _claim_any(limit: int, floor: int, now: datetime) -> Batch:
     table = connection.ops.quote_name(Job._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, attempts = attempts + 1, lease_until = %s,"
-            f" sending_since = NULL, updated_at = %s"
-            f" WHERE state = %s AND id IN (SELECT id FROM {table}"
-            f" WHERE state = %s AND next_attempt_at <= %s"
-            f" ORDER BY next_attempt_at LIMIT %s)"
-            f" RETURNING id",
-            [JobState.RUNNING, adapt(now + ledger.lease()), adapt(now), JobState.PENDING,
-             JobState.PENDING, adapt(now), limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    return list(Job.objects.select_related(*ledger.CLAIM_RELATED).filter(pk__in=ids)
-                .order_by("next_attempt_at", "pk"))
+    with transaction.atomic():
+        due = Job.objects.filter(state=JobState.PENDING, next_attempt_at__lte=now)
+        take = share(limit, floor, due[:2 * limit].count())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, attempts = attempts + 1, lease_until = %s,"
+                f" sending_since = NULL, updated_at = %s"
+                f" WHERE state = %s AND id IN (SELECT id FROM {table}"
+                f" WHERE state = %s AND next_attempt_at <= %s"
+                f" ORDER BY next_attempt_at LIMIT %s)"
+                f" RETURNING id",
+                [JobState.RUNNING, adapt(now + ledger.lease()), adapt(now), JobState.PENDING,
+                 JobState.PENDING, adapt(now), take],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    jobs = list(Job.objects.select_related(*ledger.CLAIM_RELATED).filter(pk__in=ids)
+                .order_by("next_attempt_at", "pk")) if ids else []
+    return Batch(jobs, full=bool(ids) and len(ids) == take)

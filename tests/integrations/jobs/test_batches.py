@@ -64,7 +64,7 @@ def test_it_claims_each_due_job_once_across_parallel_claimers():
     jobs = missed_calls(120)
     Job.objects.filter(pk=jobs[0].pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
 
-    claimed = in_parallel(4, lambda: [job.pk for job in claims.claim_batch(50)])
+    claimed = in_parallel(4, lambda: [job.pk for job in claims.claim_batch(50).jobs])
 
     assert all(len(batch) <= 50 for batch in claimed)
     everything = [pk for batch in claimed for pk in batch]
@@ -127,7 +127,7 @@ def test_a_failing_receiver_holds_back_only_its_own_kind(settings):
 def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings):
     jobs = missed_calls(10)
     slack = respx.post(SLACK).mock(return_value=httpx.Response(200))
-    claimed = claims.claim_batch(10)
+    claimed = claims.claim_batch(10).jobs
 
     crew = Crew(2, start_until=time.monotonic())
     crew.claiming = False  # these ten are all there is (no fresh task is woken to go on)
@@ -169,10 +169,10 @@ def test_an_alert_whose_connection_broke_mid_batch_is_never_resent():
 
 def test_a_worker_that_lost_its_claims_records_nothing_for_them():
     jobs = missed_calls(3)
-    claimed = claims.claim_batch(3)
+    claimed = claims.claim_batch(3).jobs
     # The sweeper took the jobs back (lease lapsed) and another worker claimed them.
     Job.objects.update(state=JobState.PENDING, next_attempt_at=timezone.now())
-    assert len(claims.claim_batch(3)) == 3
+    assert len(claims.claim_batch(3).jobs) == 3
 
     written = ledger.record_many([(job, ledger.Verdict(JobState.FAILED, error="stale"))
                                   for job in claimed])

@@ -38,9 +38,25 @@ def test_a_claim_takes_at_most_its_limit():
 
     claimed = claims.claim_batch(10)
 
-    assert len(claimed) == 10
+    assert len(claimed.jobs) == 10 and claimed.full
     assert Job.objects.filter(state=JobState.RUNNING, attempts=1).count() == 10
     assert Job.objects.filter(state=JobState.PENDING, attempts=0).count() == 30
+
+
+@pytest.mark.parametrize(("due", "taken", "full"), [
+    (100, 50, True),  # half of what is due: the other half for the worker it wakes
+    (30, 16, True),  # half would leave the crew short: as many as it needs
+    (10, 10, False),  # everything, and nothing left to wake anyone for
+    (500, 100, True),  # never more than the batch
+])
+def test_a_claim_leaves_half_of_what_is_due_to_other_workers(due, taken, full):
+    for n in range(due):
+        due_job(f"CAshare{n}", about=None)
+
+    batch = claims.claim_batch(100, at_least=16)
+
+    assert (len(batch.jobs), batch.full) == (taken, full)
+    assert Job.objects.filter(state=JobState.RUNNING).count() == taken
 
 
 def test_it_claims_the_oldest_due_first_and_leaves_what_is_not_due():
@@ -50,7 +66,10 @@ def test_it_claims_the_oldest_due_first_and_leaves_what_is_not_due():
     not_due = due_job("CAnotdue", about=None)
     Job.objects.filter(pk=not_due.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
 
-    assert [job.pk for job in claims.claim_batch(10)] == [first.pk, later.pk]
+    batch = claims.claim_batch(10)
+
+    assert [job.pk for job in batch.jobs] == [first.pk, later.pk]
+    assert not batch.full
     assert Job.objects.get(pk=not_due.pk).state == JobState.PENDING
 
 
@@ -64,7 +83,7 @@ def test_it_loads_each_job_as_select_related_would(django_assert_num_queries):
             due_job("CAneither", about=with_neither),
             due_job("CAnocall", about=None, kind=kinds.SLACK_MISSED_CALL)]
 
-    claimed = {job.pk: job for job in claims.claim_batch(10)}
+    claimed = {job.pk: job for job in claims.claim_batch(10).jobs}
     expected = {job.pk: job for job in Job.objects.select_related(*ledger.CLAIM_RELATED)
                 .filter(pk__in=[job.pk for job in jobs])}
 
