@@ -2,7 +2,7 @@
 and loads them as the ORM's select_related would, so handlers read their call, transcript
 and summary without another query."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
@@ -109,4 +109,10 @@ def test_it_loads_each_job_as_select_related_would(django_assert_num_queries):
 
 
 def field_values(obj) -> dict:
-    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+    """Each field's value, and for a moment its time zone too (the same object as the ORM's,
+    not just the same instant)."""
+    values = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        values[field.attname] = (value, value.tzinfo) if isinstance(value, datetime) else value
+    return values
