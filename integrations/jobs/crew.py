@@ -120,13 +120,19 @@ class Crew:
 
     # --- the crew threads' side ----------------------------------------------------------
 
-    def _work(self) -> None:
-        if threading.current_thread() is self._threads[0]:
+    def _start_the_others(self) -> None:
+        try:
             for thread in self._threads[1:]:
                 with self._changed:
                     if self._stopping:
-                        break
+                        return
                     thread.start()
+        except RuntimeError:  # the process may start no more threads: run on fewer
+            logger.exception("could not start all of the crew's %s threads", self.size)
+
+    def _work(self) -> None:
+        if threading.current_thread() is self._threads[0]:
+            self._start_the_others()
         try:
             while (job := self._take()) is not None:
                 if connection.errors_occurred:
