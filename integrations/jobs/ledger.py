@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import traceback
@@ -259,9 +260,8 @@ def record_many(results: list[tuple[Job, Verdict]]) -> int:
         if payload:
             fields["attempts"] = int(attempts) - 1
             fields["payload"] = json.loads(payload)
-        recorded = Job.objects.filter(
-            pk__in=ids, state=JobState.RUNNING, attempts=attempts
-        ).update(lease_until=None, sending_since=None, updated_at=now, **fields)
+        recorded = _update_claimed(ids, int(attempts), {
+            **fields, "lease_until": None, "sending_since": None, "updated_at": now})
         if recorded and recorded < len(ids):
             # Some lost their claim meanwhile (rare): log only the rows written.
             ids = list(Job.objects.filter(pk__in=ids, updated_at=now, state=verdict.state)
@@ -270,6 +270,31 @@ def record_many(results: list[tuple[Job, Verdict]]) -> int:
             _log_outcome(jobs[pk], str(verdict.state), verdict.error)
         written += recorded
     return written
+
+
+def _update_claimed(ids: list[int], attempts: int, fields: dict[str, object]) -> int:
+    """Write ``fields`` to the rows whose claim still stands (state running, this attempt);
+    return how many. Each worker writes outcomes ten times a second: on PostgreSQL this is
+    one prepared statement per set of columns, not a query the ORM builds and quotes anew
+    (values are prepared by their fields, as the ORM would)."""
+    if connection.vendor != "postgresql":
+        return Job.objects.filter(pk__in=ids, state=JobState.RUNNING, attempts=attempts
+                                  ).update(**fields)
+    names = tuple(sorted(fields))
+    values = [Job._meta.get_field(name).get_db_prep_save(fields[name], connection)
+              for name in names]
+    return statements.execute(_update_claimed_sql(names),
+                              [*values, ids, JobState.RUNNING.value, attempts]).rowcount
+
+
+@functools.cache
+def _update_claimed_sql(names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(Job._meta.get_field(name).column)} = ${number}"
+                     for number, name in enumerate(names, start=1))
+    after = len(names)
+    return (f"UPDATE {quote(Job._meta.db_table)} SET {sets} WHERE id = ANY(${after + 1}::bigint[])"
+            f" AND state = ${after + 2} AND attempts = ${after + 3}")
 
 
 def _log_outcome(job: Job, state: str, reason: str) -> None:

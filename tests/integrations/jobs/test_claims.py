@@ -1,6 +1,7 @@
 """Claims (integrations/jobs/claims.py): one statement claims at most a batch of due jobs
 and loads them as the ORM's select_related would, so handlers read their call, transcript
-and summary without another query."""
+and summary without another query; and what the batch's outcomes write back
+(ledger.record_many) lands only where the claim still stands."""
 
 from datetime import datetime, timedelta
 
@@ -116,3 +117,41 @@ def field_values(obj) -> dict:
         value = getattr(obj, field.attname)
         values[field.attname] = (value, value.tzinfo) if isinstance(value, datetime) else value
     return values
+
+
+def test_outcomes_are_written_where_the_claim_stands_with_every_column_they_change():
+    for n in range(5):
+        due_job(f"CArecord{n}", about=None, payload={"polls": 2, "call_ids": [n]})
+    done, retried, polled, failed, lost = claims.claim_batch(10).jobs
+    Job.objects.filter(pk=lost.pk).update(attempts=2)  # claimed again by another worker
+    before = timezone.now()
+
+    written = ledger.record_many([
+        (done, ledger.Verdict(JobState.DONE, result={"status": 201, "note": "예약 \"확인\""})),
+        (retried, ledger.Verdict(JobState.PENDING, error="CRM answered 503", retry_in=30)),
+        (polled, ledger.Verdict(JobState.PENDING, error="transcript pending", retry_in=60,
+                                polls=3)),
+        (failed, ledger.Verdict(JobState.FAILED, error="CRM answered 400")),
+        (lost, ledger.Verdict(JobState.DONE, result={})),
+    ])
+
+    assert written == 4
+    rows = {row.pk: row for row in Job.objects.all()}
+    for job in (done, retried, polled, failed):
+        row = rows[job.pk]
+        assert (row.lease_until, row.sending_since) == (None, None)
+        assert row.updated_at >= before
+    assert (rows[done.pk].state, rows[done.pk].result) == (
+        JobState.DONE, {"status": 201, "note": "예약 \"확인\""})
+    assert rows[done.pk].finished_at >= before and rows[done.pk].attempts == 1
+    retry = rows[retried.pk]
+    assert (retry.state, retry.last_error, retry.attempts, retry.enqueued_at) == (
+        JobState.PENDING, "CRM answered 503", 1, None)
+    assert timedelta(seconds=29) < retry.next_attempt_at - before < timedelta(seconds=31)
+    poll = rows[polled.pk]
+    # A poll gives its attempt back and counts itself in the payload.
+    assert (poll.state, poll.attempts, poll.payload) == (
+        JobState.PENDING, 0, {"polls": 3, "call_ids": [2]})
+    assert (rows[failed.pk].state, rows[failed.pk].last_error) == (
+        JobState.FAILED, "CRM answered 400")
+    assert (rows[lost.pk].state, rows[lost.pk].attempts) == (JobState.RUNNING, 2)
