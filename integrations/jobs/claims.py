@@ -100,7 +100,9 @@ def _claim_sql() -> str:
                   f" = {parent.alias}.{quote(part.relation.column)}")
         joins.append(f" LEFT JOIN {quote(part.model._meta.db_table)} {part.alias} ON {on}")
     # $1 pending, $2 now, $3 limit, $4 running, $5 lease until, $6 floor (see share()):
-    # the due jobs are counted up to twice the limit, all that share() needs.
+    # the due jobs are counted up to twice the limit, all that share() needs. The update
+    # joins the picked rows by id alone: they are locked by the pick, so still pending (a
+    # second test of the state led the planner to scan every pending row once per pick).
     return (
         f"WITH due AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM {job}"
         f" WHERE state = $1 AND next_attempt_at <= $2 LIMIT 2 * $3) up_to),"
@@ -110,7 +112,7 @@ def _claim_sql() -> str:
         f" ORDER BY next_attempt_at LIMIT (SELECT n FROM take) FOR UPDATE SKIP LOCKED),"
         f" claimed AS (UPDATE {job} SET state = $4, attempts = attempts + 1,"
         f" lease_until = $5, sending_since = NULL, updated_at = $2"
-        f" FROM picked WHERE {job}.id = picked.id AND {job}.state = $1 RETURNING {job}.*)"
+        f" FROM picked WHERE {job}.id = picked.id RETURNING {job}.*)"
         f" SELECT (SELECT n FROM take), {columns} FROM claimed t0{''.join(joins)}"
         f" ORDER BY t0.next_attempt_at, t0.id"
     )
