@@ -7,7 +7,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Follow-up work")
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
         from integrations import checks  # noqa: F401  (registers the system checks)
+        from integrations.jobs import readiness
+
+        # A django-q worker process gets ready for jobs as it starts (readiness.py).
+        post_spawn.connect(readiness.prepare_worker, dispatch_uid="integrations.readiness")
 
         # Each workflow keeps its admin screens beside it; importing them registers them.
         # (The app has no admin.py for autodiscovery to find: this is the one list.)

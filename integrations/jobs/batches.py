@@ -1,15 +1,18 @@
 """Running due jobs in batches: what a woken worker does (``run_due``).
 
-1. **Claim** up to ``JOB_BATCH_SIZE`` due jobs with one conditional ``UPDATE … RETURNING``
-   (on PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so workers claiming at
-   the same moment take different rows and never wait on each other). A claim is what it
-   was for one job: state running, one more attempt, a lease.
-2. **Run** their handlers on ``JOB_THREADS`` threads — the work waits on Slack, the CRM
-   and ClawOps, not on the CPU — sharing the process's keep-alive HTTP client. A kind may
-   use at most half the threads, so a receiver that hangs holds up no other kind; the first
-   transient failure of a kind hands its unstarted jobs back and defers its other due jobs
-   by the first retry delay (at most), instead of trying each against a receiver that is
-   down.
+1. **Claim** up to ``JOB_BATCH_SIZE`` due jobs with one statement (``claims``: on
+   PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so workers claiming at the
+   same moment take different rows and never wait on each other), but no more than half
+   of those due while that keeps the crew busy, so that workers sharing a burst finish it
+   together. A claim is what it was for one job: state running, one more attempt, a
+   lease. The next batch is claimed while the crew still has jobs to go on with, so it
+   never waits for a claim.
+2. **Run** their handlers on the ``crew``'s ``JOB_THREADS`` threads — the work waits on
+   Slack, the CRM and ClawOps, not on the CPU — sharing the process's keep-alive HTTP
+   client. A kind may use at most half the threads, so a receiver that hangs holds up no
+   other kind; the first transient failure of a kind hands its unstarted jobs back and
+   defers its other due jobs by the first retry delay (at most), instead of trying each
+   against a receiver that is down.
 3. **Record** outcomes in bulk every ``FLUSH_SECONDS`` (``ledger.record_many``), each only
    where the claim still stands.
 
@@ -23,21 +26,17 @@ handed back unspent and another wake-up carries on.
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from integrations.jobs import ledger, wakeups
+from integrations.jobs import claims, ledger, wakeups
+from integrations.jobs.crew import Crew
 from integrations.models import Job, JobState
-
-logger = logging.getLogger(__name__)
 
 # Outcomes are written at least this often while a batch runs: a worker killed mid-batch
 # leaves at most this much finished work unrecorded.
@@ -48,22 +47,55 @@ def run_due() -> dict[str, int]:
     """Claim and run due jobs batch after batch until none is due or the task's time is up;
     return how many ended in each state."""
     wakeups.taken()
-    start_until = time.monotonic() + start_window()
-    states: Counter[str] = Counter()
-    crew = Crew(thread_count())
+    crew = Crew(thread_count(), start_until=time.monotonic() + start_window())
     try:
-        while time.monotonic() < start_until:
-            jobs = claim_batch(settings.JOB_BATCH_SIZE)
-            if not jobs:
-                break
-            if len(jobs) == settings.JOB_BATCH_SIZE:
-                wakeups.wake()  # more may be due: another worker can share them
-            states += run_batch(jobs, crew, start_until)
-        else:
-            wakeups.wake()  # time is up, work may be left: a fresh task carries on
+        work_through(crew)
     finally:
         crew.stop()
-    return dict(states)
+    return dict(crew.states)
+
+
+def work_through(crew: Crew) -> None:
+    """Keep the crew supplied with claimed jobs until none is due or its time is up; record
+    what it finishes, hand back what it will not start."""
+    size = settings.JOB_BATCH_SIZE
+    deferred: set[str] = set()
+    last_flush = time.monotonic()
+    while True:
+        crew.attention.clear()  # what the threads ask from here on wakes the wait below
+        out_of_time = time.monotonic() >= crew.start_until
+        if out_of_time:
+            crew.stop_starting()
+        settle(crew, deferred)
+        if not out_of_time and crew.claiming and crew.wants_more():
+            batch = claims.claim_batch(size, at_least=crew.low_water)
+            crew.claiming = bool(batch.jobs)
+            crew.add(batch.jobs)
+            if batch.full:
+                wakeups.wake()  # more may be due: another worker can share them
+        done = crew.idle()
+        if done or time.monotonic() - last_flush >= FLUSH_SECONDS:
+            ledger.record_many(crew.take_finished())
+            last_flush = time.monotonic()
+        if done and (out_of_time or not crew.claiming):
+            break
+        if not (crew.claiming and crew.wants_more()):
+            crew.wait(FLUSH_SECONDS)
+    settle(crew, deferred)
+    if out_of_time and crew.claiming:
+        wakeups.wake()  # time is up, work may be left: a fresh task carries on
+
+
+def settle(crew: Crew, deferred: set[str]) -> None:
+    """Hand back the jobs the crew will not start; defer the due jobs of a kind that just
+    failed, before anything claims them."""
+    for kind, seconds in list(crew.backing_off.items()):
+        if kind not in deferred:
+            deferred.add(kind)
+            defer_kind(kind, seconds)
+    handed_back = crew.take_handed_back()
+    if handed_back:
+        hand_back(handed_back)
 
 
 def start_window() -> float:
@@ -79,128 +111,6 @@ def thread_count() -> int:
     if connection.vendor == "sqlite" or settings.Q_CLUSTER.get("sync"):
         return 0
     return max(settings.JOB_THREADS, 1)
-
-
-def claim_batch(limit: int) -> list[Job]:
-    """Claim up to ``limit`` due jobs, oldest due first, in one statement."""
-    now = timezone.now()
-    table = connection.ops.quote_name(Job._meta.db_table)
-    skip_locked = (" FOR UPDATE SKIP LOCKED"
-                   if connection.features.has_select_for_update_skip_locked else "")
-    adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, attempts = attempts + 1, lease_until = %s,"
-            f" sending_since = NULL, updated_at = %s"
-            f" WHERE state = %s AND id IN (SELECT id FROM {table}"
-            f" WHERE state = %s AND next_attempt_at <= %s"
-            f" ORDER BY next_attempt_at LIMIT %s{skip_locked})"
-            f" RETURNING id",
-            [JobState.RUNNING, adapt(now + ledger.lease()), adapt(now), JobState.PENDING,
-             JobState.PENDING, adapt(now), limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    return list(Job.objects.select_related(*ledger.CLAIM_RELATED).filter(pk__in=ids)
-                .order_by("next_attempt_at"))
-
-
-class Crew:
-    """Threads that run handlers for the length of one wake-up, each with its own database
-    connection, closed when the crew stops. With no threads, handlers run in the caller's
-    thread as they are submitted."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.capacity = max(size, 1)
-        self._todo: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._done: queue.SimpleQueue[tuple[Job, ledger.Verdict]] = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"job-runner-{n}",
-                                          daemon=True) for n in range(size)]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, job: Job) -> None:
-        if self.size:
-            self._todo.put(job)
-        else:
-            self._done.put((job, execute(job)))
-
-    def next_done(self, timeout: float) -> tuple[Job, ledger.Verdict] | None:
-        try:
-            return self._done.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def stop(self) -> None:
-        for _ in self._threads:
-            self._todo.put(None)
-        for thread in self._threads:
-            thread.join()
-
-    def _work(self) -> None:
-        try:
-            while (job := self._todo.get()) is not None:
-                close_old_connections()
-                self._done.put((job, execute(job)))
-        finally:
-            connection.close()
-
-
-def execute(job: Job) -> ledger.Verdict:
-    """``ledger.execute``, which turns a handler's errors into verdicts; what escapes it (the
-    database gone, say) becomes one too, so a batch always hears back from every job."""
-    try:
-        return ledger.execute(job)
-    except Exception:
-        logger.exception("job %s (%s) could not be run", job.pk, job.kind)
-        return ledger.crashed(job)
-
-
-def run_batch(jobs: list[Job], crew: Crew, start_until: float) -> Counter[str]:
-    """Run claimed jobs on the crew, record their outcomes; hand back what did not start."""
-    waiting = list(jobs)
-    in_flight: Counter[str] = Counter()
-    per_kind = max(crew.capacity // 2, 1)
-    backing_off: dict[str, float] = {}  # kind -> seconds its unstarted jobs wait
-    handed_back: list[tuple[Job, float]] = []
-    finished: list[tuple[Job, ledger.Verdict]] = []
-    states: Counter[str] = Counter()
-    last_flush = time.monotonic()
-    while waiting or in_flight.total():
-        if time.monotonic() >= start_until:
-            handed_back += [(job, 0.0) for job in waiting]
-            waiting = []
-        for job in list(waiting):
-            if in_flight.total() >= crew.capacity:
-                break
-            if job.kind in backing_off:
-                waiting.remove(job)
-                handed_back.append((job, backing_off[job.kind]))
-            elif in_flight[job.kind] < per_kind:
-                waiting.remove(job)
-                in_flight[job.kind] += 1
-                crew.submit(job)
-        if not in_flight.total():
-            continue
-        done = crew.next_done(timeout=FLUSH_SECONDS)
-        if done is not None:
-            job, verdict = done
-            in_flight[job.kind] -= 1
-            finished.append(done)
-            states[verdict.state] += 1
-            if verdict.transient and job.kind not in backing_off:
-                backing_off[job.kind] = min(verdict.retry_in or 0, settings.JOB_RETRY_DELAYS[0])
-        if finished and (time.monotonic() - last_flush >= FLUSH_SECONDS
-                         or not in_flight.total()):
-            ledger.record_many(finished)
-            finished, last_flush = [], time.monotonic()
-    ledger.record_many(finished)
-    hand_back(handed_back)
-    for kind, seconds in backing_off.items():
-        defer_kind(kind, seconds)
-    return states
 
 
 def hand_back(jobs: list[tuple[Job, float]]) -> int:

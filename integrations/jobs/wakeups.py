@@ -15,11 +15,13 @@ wakes finds the jobs claimed and stops.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.jobs import statements
 from integrations.models import JobWakeup
 
 logger = logging.getLogger(__name__)
@@ -39,11 +41,7 @@ def wake(*, unless_queued: bool = False) -> bool:
     """
     now = timezone.now()
     try:
-        claimed = JobWakeup.objects.filter(pk=1).filter(
-            Q(sent_at__isnull=True) | Q(sent_at__lt=now - REENQUEUE_AFTER)
-        ).update(sent_at=now)
-        if not claimed:
-            _, claimed = JobWakeup.objects.get_or_create(pk=1, defaults={"sent_at": now})
+        claimed = _record_sending(now)
         if not claimed and unless_queued and not _broker_holds_messages():
             claimed = JobWakeup.objects.filter(pk=1).update(sent_at=now)
         if not claimed:
@@ -61,6 +59,29 @@ def wake(*, unless_queued: bool = False) -> bool:
         JobWakeup.objects.filter(pk=1, sent_at=now).update(sent_at=None)
         return False
     return True
+
+
+def _record_sending(now: datetime) -> bool:
+    """Set the row's ``sent_at`` unless a message is waiting (sent within REENQUEUE_AFTER);
+    return whether this call set it. A worker asks at every full batch it claims: on
+    PostgreSQL it is one prepared statement (the row is made on first use either way)."""
+    if connection.vendor == "postgresql":
+        return bool(statements.execute(_RECORD_SENDING_PG,
+                                       [now, now - REENQUEUE_AFTER]).fetchall())
+    claimed = JobWakeup.objects.filter(pk=1).filter(
+        Q(sent_at__isnull=True) | Q(sent_at__lt=now - REENQUEUE_AFTER)
+    ).update(sent_at=now)
+    if not claimed:
+        _, claimed = JobWakeup.objects.get_or_create(pk=1, defaults={"sent_at": now})
+    return bool(claimed)
+
+
+_TABLE = JobWakeup._meta.db_table
+_RECORD_SENDING_PG = (
+    f"INSERT INTO {_TABLE} (id, sent_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE"
+    f" SET sent_at = EXCLUDED.sent_at WHERE {_TABLE}.sent_at IS NULL OR {_TABLE}.sent_at < $2"
+    f" RETURNING id"
+)
 
 
 def taken() -> None:

@@ -14,7 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from calls.models import Call
-from integrations.jobs import batches, kinds, ledger
+from integrations.jobs import batches, claims, kinds, ledger, wakeups
+from integrations.jobs.crew import Crew
 from integrations.models import Job, JobState
 from tests.helpers import in_parallel
 
@@ -31,6 +32,13 @@ def _threads(settings):
     """Run handlers on threads as a real worker does (the suite's settings run tasks inline)."""
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
     settings.JOB_THREADS = 8
+
+
+@pytest.fixture
+def no_second_worker(monkeypatch):
+    """A full batch wakes another worker to share the rest, which the suite's django-q (sync)
+    would run inside this one's claim: here one worker claims every batch."""
+    monkeypatch.setattr(wakeups, "wake", lambda **kwargs: False)
 
 
 def missed_calls(count: int, *, kind: str = kinds.SLACK_MISSED_CALL) -> list[Job]:
@@ -56,8 +64,9 @@ def test_it_claims_each_due_job_once_across_parallel_claimers():
     jobs = missed_calls(120)
     Job.objects.filter(pk=jobs[0].pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
 
-    claimed = in_parallel(4, lambda: [job.pk for job in batches.claim_batch(50)])
+    claimed = in_parallel(4, lambda: [job.pk for job in claims.claim_batch(50).jobs])
 
+    assert all(len(batch) <= 50 for batch in claimed)
     everything = [pk for batch in claimed for pk in batch]
     assert len(everything) == len(set(everything)) == 119
     assert jobs[0].pk not in everything
@@ -66,8 +75,8 @@ def test_it_claims_each_due_job_once_across_parallel_claimers():
 
 
 @respx.mock
-def test_it_runs_every_due_job_once_on_threads_and_records_them_in_bulk():
-    missed_calls(150)
+def test_it_runs_every_due_job_once_on_threads_and_records_them_in_bulk(no_second_worker):
+    missed_calls(150)  # a batch of 100 and one of 50, both claimed by this worker
     in_flight, most = [0], [0]
     lock = threading.Lock()
 
@@ -118,11 +127,13 @@ def test_a_failing_receiver_holds_back_only_its_own_kind(settings):
 def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings):
     jobs = missed_calls(10)
     slack = respx.post(SLACK).mock(return_value=httpx.Response(200))
-    claimed = batches.claim_batch(10)
+    claimed = claims.claim_batch(10).jobs
 
-    crew = batches.Crew(2)
+    crew = Crew(2, start_until=time.monotonic())
+    crew.claiming = False  # these ten are all there is (no fresh task is woken to go on)
     try:
-        batches.run_batch(claimed, crew, start_until=time.monotonic())
+        crew.add(claimed)
+        batches.work_through(crew)
     finally:
         crew.stop()
 
@@ -158,10 +169,10 @@ def test_an_alert_whose_connection_broke_mid_batch_is_never_resent():
 
 def test_a_worker_that_lost_its_claims_records_nothing_for_them():
     jobs = missed_calls(3)
-    claimed = batches.claim_batch(3)
+    claimed = claims.claim_batch(3).jobs
     # The sweeper took the jobs back (lease lapsed) and another worker claimed them.
     Job.objects.update(state=JobState.PENDING, next_attempt_at=timezone.now())
-    assert len(batches.claim_batch(3)) == 3
+    assert len(claims.claim_batch(3).jobs) == 3
 
     written = ledger.record_many([(job, ledger.Verdict(JobState.FAILED, error="stale"))
                                   for job in claimed])
@@ -169,3 +180,91 @@ def test_a_worker_that_lost_its_claims_records_nothing_for_them():
     assert written == 0
     assert {row.state for row in Job.objects.filter(pk__in=[j.pk for j in jobs])} == {
         JobState.RUNNING}
+
+
+class HeldReceiver:
+    """A receiver that holds every request until released, counting how many it holds."""
+
+    def __init__(self, answer: httpx.Response) -> None:
+        self.answer = answer
+        self.release = threading.Event()
+        self.held = self.most_held = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request):
+        with self._lock:
+            self.held += 1
+            self.most_held = max(self.most_held, self.held)
+        self.release.wait(timeout=30)
+        with self._lock:
+            self.held -= 1
+        return self.answer
+
+
+def until(condition, what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def run_due_in_background() -> threading.Thread:
+    def run():
+        try:
+            batches.run_due()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@respx.mock
+def test_it_claims_the_next_batch_while_the_crew_still_has_work(settings, no_second_worker):
+    settings.JOB_BATCH_SIZE = 10
+    jobs = missed_calls(40)
+    slack = HeldReceiver(httpx.Response(200, text="ok"))
+    route = respx.post(SLACK).mock(side_effect=slack)
+    rows = Job.objects.filter(pk__in=[job.pk for job in jobs])
+
+    worker = run_due_in_background()
+    try:
+        until(lambda: slack.held == 4, "half the threads to hold an alert each")
+        # Four alerts out, sixteen waiting: a second batch was claimed before any ended,
+        # and no third (twice the crew's eight threads are waiting).
+        until(lambda: rows.filter(state=JobState.RUNNING).count() == 20, "a second batch")
+        time.sleep(0.2)
+        assert rows.filter(state=JobState.RUNNING).count() == 20
+        assert rows.filter(state=JobState.PENDING, attempts=0).count() == 20
+    finally:
+        slack.release.set()
+        worker.join(timeout=60)
+
+    assert slack.most_held == 4
+    assert len(set(posted_call_links(route))) == route.call_count == 40
+    assert rows.filter(state=JobState.DONE, attempts=1).count() == 40
+
+
+@respx.mock
+def test_a_receiver_that_hangs_holds_half_the_threads_and_the_other_kind_goes_on():
+    alerts = missed_calls(12)
+    records = missed_calls(30, kind=kinds.CRM_ACTIVITY)
+    slack = HeldReceiver(httpx.Response(200, text="ok"))
+    respx.post(SLACK).mock(side_effect=slack)
+    crm = respx.post(CRM).mock(return_value=httpx.Response(201, json={"id": "act"}))
+    crm_rows = Job.objects.filter(pk__in=[job.pk for job in records])
+
+    worker = run_due_in_background()
+    try:
+        until(lambda: crm_rows.filter(state=JobState.DONE).count() == 30,
+              "every CRM record while Slack hangs")
+        assert slack.held == 4  # half of the eight threads, never more
+    finally:
+        slack.release.set()
+        worker.join(timeout=60)
+
+    assert slack.most_held == 4
+    assert crm.call_count == 30
+    assert Job.objects.filter(pk__in=[job.pk for job in alerts], state=JobState.DONE,
+                              attempts=1).count() == 12
