@@ -4,16 +4,18 @@ cluster settings, on the ORM and the Redis broker.
 Run from the project root: ``.venv/bin/python bench/jobs.py`` (``--help`` for flags).
 
 For each broker it starts a real ``manage.py qcluster`` (the app's settings, 2 workers) on
-a fresh database, twice: once with N no-op tasks queued before it starts, once with N
-jobs added in one transaction (half Slack alerts, half CRM records) against a local
-receiver (bench/receiver.py) that answers after a few milliseconds and counts every request and every repeat. It prints both rates,
+a fresh database, twice, each time with the work waiting before it starts: once with N
+no-op tasks queued, once with N jobs added in one transaction (half Slack alerts, half CRM
+records) against a local receiver (bench/receiver.py) that answers after a few
+milliseconds and counts every request and every repeat. It prints both rates,
 their ratio, the worker CPU per item, and the repeated requests (must be 0). ``--recovery N``
 also times N jobs whose wake-up message was lost (broker purged): only the sweeper, run
 by the cluster's schedule, can bring them back.
 
 A rate is items / (last finished − first task started), from the database's own
-timestamps, so the cluster's start-up counts for neither side. Exit status: 0 when every
-job ended done with no repeated request, 1 otherwise, 2 when the bench could not run.
+timestamps: the cluster's start-up before its first task counts for neither side. Exit
+status: 0 when every job ended done with no repeated request, 1 otherwise, 2 when the bench
+could not run.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: the project's packages must be
 
 import psycopg  # noqa: E402
 
-from bench.server import _children, _process_cpu  # noqa: E402
+from bench.server import _children, _process_cpu, port_in_use  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TARGET_RATE = 200.0
@@ -152,10 +154,9 @@ def measure_noops(cfg: Config, broker: str) -> Phase:
     env = environment(cfg, broker, cluster)
     reset_tables(cfg)
     group = f"noop-{cluster}"
-    # Queued before the cluster starts: on Redis each async_task is visible at once, so
-    # queuing into a running cluster would time this process's queuing (about 1 ms a task,
-    # on the same cores) as much as django-q's running. The jobs, added in one transaction,
-    # also all become visible at once.
+    # Queued before the cluster starts, as the jobs are added: on Redis each async_task is
+    # handed over at once, so queuing into a running cluster would time this process's
+    # queuing (about 1 ms a task, on the same cores) as much as django-q's running.
     django_command(env, "noops", str(cfg.jobs), group)
     proc = start_cluster(env, OUT / "qcluster.log")
     started = time.monotonic()
@@ -180,14 +181,15 @@ def job_phase(cfg: Config, broker: str, count: int, *, lose_messages: bool) -> P
     tag = uuid.uuid4().hex[:8]
     if lose_messages:
         manage(env, "sync_schedules")  # the sweeper, every minute, first run at start
-        django_command(env, "jobs", str(count), tag)
+    # Added before the cluster starts, as the no-op tasks are queued: both phases start
+    # with all their work waiting, so the cluster's start-up weighs on both alike.
+    django_command(env, "jobs", str(count), tag)
+    if lose_messages:
         dropped = django_command(env, "lose-messages")["dropped"]
         print(f"    {count} jobs added, {dropped} queue message(s) dropped", flush=True)
     proc = start_cluster(env, OUT / "qcluster.log")
     started = time.monotonic()
     try:
-        if not lose_messages:
-            django_command(env, "jobs", str(count), tag)
         wait_until("SELECT count(*) FROM integrations_job WHERE subject LIKE %s"
                    " AND state NOT IN ('pending', 'running')", (f"CA{tag}%",), count, cfg,
                    proc, timeout=count / 5 + 180)
@@ -235,6 +237,9 @@ def prepare(cfg: Config) -> subprocess.Popen[bytes]:
         conn.execute(f'DROP DATABASE IF EXISTS "{cfg.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{cfg.database}"')
     manage(environment(cfg, "orm", "bench-migrate"), "migrate", "--noinput", "-v", "0")
+    # A receiver left by an interrupted run would answer in this one's place and count for it.
+    if port_in_use(cfg.port):
+        raise RuntimeError(f"127.0.0.1:{cfg.port} is already in use; pass --port")
     receiver = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "receiver.py"), "--port", str(cfg.port),
          "--delay-ms", str(cfg.delay_ms)], stdout=subprocess.DEVNULL, start_new_session=True)
