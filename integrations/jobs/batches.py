@@ -26,6 +26,7 @@ handed back unspent and another wake-up carries on.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -37,6 +38,8 @@ from django.utils import timezone
 from integrations.jobs import claims, ledger, wakeups
 from integrations.jobs.crew import Crew
 from integrations.models import Job, JobState
+
+logger = logging.getLogger(__name__)
 
 # Outcomes are written at least this often while a batch runs: a worker killed mid-batch
 # leaves at most this much finished work unrecorded.
@@ -51,8 +54,26 @@ def run_due() -> dict[str, int]:
     try:
         work_through(crew)
     finally:
+        crew.stop_starting()
         crew.stop()
+        write_down_what_is_left(crew)
     return dict(crew.states)
+
+
+def write_down_what_is_left(crew: Crew) -> None:
+    """After ``work_through`` stopped on an error (the database gone, django-q's timeout):
+    record what the crew finished and hand back what it never started, as far as the
+    database lets us; the sweeper settles the rest by their leases. After a normal end
+    there is nothing left to write."""
+    try:
+        ledger.record_many(crew.take_finished())
+    except Exception:
+        logger.exception("could not record the outcomes of a stopped batch")
+    try:
+        if hand_back(crew.take_handed_back()):
+            wakeups.wake()
+    except Exception:
+        logger.exception("could not hand back the unstarted jobs of a stopped batch")
 
 
 def work_through(crew: Crew) -> None:
@@ -61,12 +82,13 @@ def work_through(crew: Crew) -> None:
     size = settings.JOB_BATCH_SIZE
     deferred: set[str] = set()
     last_flush = time.monotonic()
+    left_due = False  # jobs handed back due now, at the end of the time
     while True:
         crew.attention.clear()  # what the threads ask from here on wakes the wait below
         out_of_time = time.monotonic() >= crew.start_until
         if out_of_time:
             crew.stop_starting()
-        settle(crew, deferred)
+        left_due |= settle(crew, deferred)
         if not out_of_time and crew.claiming and crew.wants_more():
             batch = claims.claim_batch(size, at_least=crew.low_water)
             crew.claiming = bool(batch.jobs)
@@ -79,16 +101,18 @@ def work_through(crew: Crew) -> None:
             last_flush = time.monotonic()
         if done and (out_of_time or not crew.claiming):
             break
-        if not (crew.claiming and crew.wants_more()):
+        # Out of time nothing more is claimed: wait for the running jobs, never spin.
+        if out_of_time or not (crew.claiming and crew.wants_more()):
             crew.wait(FLUSH_SECONDS)
-    settle(crew, deferred)
-    if out_of_time and crew.claiming:
-        wakeups.wake()  # time is up, work may be left: a fresh task carries on
+    left_due |= settle(crew, deferred)
+    if out_of_time and (crew.claiming or left_due):
+        wakeups.wake()  # time is up, work is or may be left: a fresh task carries on
 
 
-def settle(crew: Crew, deferred: set[str]) -> None:
+def settle(crew: Crew, deferred: set[str]) -> bool:
     """Hand back the jobs the crew will not start; defer the due jobs of a kind that just
-    failed, before anything claims them."""
+    failed, before anything claims them. Return whether any was handed back due now."""
+    deferred &= set(crew.backing_off)  # a back-off that is over may start again
     for kind, seconds in list(crew.backing_off.items()):
         if kind not in deferred:
             deferred.add(kind)
@@ -96,6 +120,7 @@ def settle(crew: Crew, deferred: set[str]) -> None:
     handed_back = crew.take_handed_back()
     if handed_back:
         hand_back(handed_back)
+    return any(seconds <= 0 for _job, seconds in handed_back)
 
 
 def start_window() -> float:

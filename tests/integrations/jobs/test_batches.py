@@ -124,7 +124,7 @@ def test_a_failing_receiver_holds_back_only_its_own_kind(settings):
 
 
 @respx.mock
-def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings):
+def test_it_hands_back_unstarted_jobs_when_its_time_is_up(settings, no_second_worker):
     jobs = missed_calls(10)
     slack = respx.post(SLACK).mock(return_value=httpx.Response(200))
     claimed = claims.claim_batch(10).jobs
@@ -268,3 +268,100 @@ def test_a_receiver_that_hangs_holds_half_the_threads_and_the_other_kind_goes_on
     assert crm.call_count == 30
     assert Job.objects.filter(pk__in=[job.pk for job in alerts], state=JobState.DONE,
                               attempts=1).count() == 12
+
+
+@respx.mock
+def test_when_its_time_is_up_it_waits_for_the_running_jobs_without_spinning(
+        monkeypatch, no_second_worker):
+    missed_calls(200)  # more than the crew takes in: it is still claiming when time is up
+    receiver = HeldReceiver(httpx.Response(200, text="ok"))
+    respx.post(SLACK).mock(side_effect=receiver)
+    passes = [0]
+    real_settle = batches.settle
+
+    def counted_settle(crew, deferred):
+        passes[0] += 1
+        return real_settle(crew, deferred)
+
+    monkeypatch.setattr(batches, "settle", counted_settle)
+    crew = Crew(4, start_until=time.monotonic() + 5)  # two threads for alerts
+    worker = threading.Thread(target=batches.work_through, args=(crew,))
+    worker.start()
+    try:
+        until(lambda: receiver.held == 2, "two alerts in flight")
+        crew.stop_starting()  # time is up while both are still running
+        time.sleep(0.5)
+        passes_while_held = passes[0]
+    finally:
+        receiver.release.set()
+        worker.join(timeout=20)
+        crew.stop()
+
+    # It waits FLUSH_SECONDS between passes (5 in half a second); a spinning loop makes
+    # hundreds of thousands.
+    assert passes_while_held < 20
+    assert Job.objects.filter(state=JobState.DONE).count() == 2
+    assert Job.objects.filter(state=JobState.PENDING, attempts=0).count() == 198
+
+
+@respx.mock
+def test_jobs_handed_back_when_its_time_is_up_wake_a_fresh_task(monkeypatch):
+    missed_calls(4)
+    woken = []
+    monkeypatch.setattr(wakeups, "wake", lambda **kwargs: woken.append(True) or True)
+    respx.post(SLACK).mock(return_value=httpx.Response(200, text="ok"))
+    crew = Crew(2, start_until=time.monotonic())
+    crew.claiming = False  # the last claim found nothing more: only the hand-back is left
+    try:
+        crew.add(claims.claim_batch(4).jobs)
+        batches.work_through(crew)
+    finally:
+        crew.stop()
+
+    assert Job.objects.filter(state=JobState.PENDING, attempts=0).count() == 4
+    assert woken  # due now: a fresh task runs them instead of the next sweep
+
+
+@respx.mock
+def test_a_batch_stopped_by_an_error_records_what_its_crew_finished(monkeypatch,
+                                                                      no_second_worker):
+    missed_calls(3)
+    slack = respx.post(SLACK).mock(return_value=httpx.Response(200, text="ok"))
+    monkeypatch.setattr(claims, "claim_batch", _claim_then_fail(claims.claim_batch, slack))
+
+    with pytest.raises(RuntimeError):
+        batches.run_due()
+
+    # The two alerts that went out are written down on the way out, instead of waiting for
+    # the sweeper to settle them as "unknown".
+    assert Job.objects.filter(state=JobState.DONE).count() == 2
+    assert not Job.objects.filter(state=JobState.RUNNING).exists()
+
+
+def _claim_then_fail(claim_batch, slack: respx.Route):
+    """The first claim takes two of the three jobs; the second fails once both were sent."""
+    claimed = [0]
+
+    def claim(size, **kwargs):
+        claimed[0] += 1
+        if claimed[0] > 1:
+            until(lambda: slack.call_count == 2, "both alerts sent")
+            raise RuntimeError("the database went away")
+        return claim_batch(2, **kwargs)
+
+    return claim
+
+
+@respx.mock
+def test_a_job_whose_claim_was_lost_sends_nothing():
+    missed_calls(1)
+    slack = respx.post(SLACK).mock(return_value=httpx.Response(200, text="ok"))
+    (job,) = claims.claim_batch(1).jobs
+    # Its lease ran out and the sweeper took it back before the alert left.
+    Job.objects.update(state=JobState.PENDING, lease_until=None)
+
+    verdict = ledger.execute(job)
+
+    assert slack.call_count == 0
+    assert ledger.record_many([(job, verdict)]) == 0  # and nothing is written for it
+    assert Job.objects.get().state == JobState.PENDING
