@@ -116,8 +116,14 @@ _MARK_SENDING_ANY = _MARK_SENDING.format(now="%(now)s", id="%(id)s", state="%(st
                                          attempts="%(attempts)s")
 
 
+class ClaimLost(Exception):
+    """The job's claim no longer stands (its lease ran out and the sweeper or another worker
+    took it): this run must send nothing."""
+
+
 def mark_sending(job: Job) -> None:
-    """Record that a request is about to leave; from here a dead worker leaves doubt.
+    """Record that a request is about to leave; from here a dead worker leaves doubt. Raise
+    ClaimLost, before anything is sent, when the claim no longer stands.
 
     Every job that sends pays for this statement, so on PostgreSQL it is a prepared one
     (``statements``); it means the same as
@@ -126,13 +132,16 @@ def mark_sending(job: Job) -> None:
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
-        statements.execute(_MARK_SENDING_PG,
-                           [now, job.pk, JobState.RUNNING.value, job.attempts])
+        marked = statements.execute(_MARK_SENDING_PG,
+                                    [now, job.pk, JobState.RUNNING.value, job.attempts]).rowcount
     else:
         with connection.cursor() as cursor:
             cursor.execute(_MARK_SENDING_ANY, {
                 "now": connection.ops.adapt_datetimefield_value(now), "id": job.pk,
                 "state": JobState.RUNNING.value, "attempts": job.attempts})
+            marked = cursor.rowcount
+    if not marked:
+        raise ClaimLost(f"job {job.pk}: its claim no longer stands; nothing was sent")
     job.sending_since = now
 
 
@@ -174,6 +183,11 @@ def execute(job: Job) -> Verdict:
                          error=reasons.integration_off(kind.integration, missing))
     try:
         outcome = kind.handler(job)
+    except ClaimLost as exc:
+        # Whoever holds the job now runs it; this verdict is not written (record_many
+        # writes only where the claim stands).
+        logger.warning("%s", exc)
+        return _retry_later(job, str(exc), None)
     except OutboundError as exc:
         if exc.unknown and not kind.resend_when_in_doubt:
             return _finished(job, JobState.UNKNOWN, error=f"{exc} — it may have arrived; "
