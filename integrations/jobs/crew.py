@@ -49,8 +49,11 @@ class Crew:
         # Set when the claiming thread has something to do: claim, settle, record, stop.
         self.attention = threading.Event()
         self.states: Counter[str] = Counter()
-        # Kind -> seconds its jobs wait: set at the kind's first transient failure.
+        # Kind -> seconds its jobs wait: set at the kind's first transient failure, dropped
+        # when that wait is over (the failed job falls due again; it may find the receiver
+        # back, and a new failure backs off anew).
         self.backing_off: dict[str, float] = {}
+        self._backing_off_until: dict[str, float] = {}
         self._changed = threading.Condition()
         self._waiting: deque[Job] = deque()
         self._running: Counter[str] = Counter()
@@ -62,7 +65,11 @@ class Crew:
         if self._threads:
             # The first thread starts the others: starting a thread waits until it runs,
             # which on a busy machine takes milliseconds the claiming thread spends claiming.
-            self._threads[0].start()
+            try:
+                self._threads[0].start()
+            except RuntimeError:  # the process may start no more threads: run them here
+                logger.exception("could not start the crew's threads; running jobs in turn")
+                self.size, self._threads = 0, []
 
     # --- the claiming thread's side ------------------------------------------------------
 
@@ -70,8 +77,9 @@ class Crew:
         """Jobs claimed for this crew; a kind that is backing off gets its jobs back at once."""
         with self._changed:
             for job in jobs:
-                if job.kind in self.backing_off:
-                    self._handed_back.append((job, self.backing_off[job.kind]))
+                wait = self._still_backing_off(job.kind)
+                if wait:
+                    self._handed_back.append((job, wait))
                 else:
                     self._waiting.append(job)
             self._changed.notify_all()
@@ -176,15 +184,26 @@ class Crew:
             self._running[job.kind] -= 1
             self._finished.append((job, verdict))
             self.states[verdict.state] += 1
-            if verdict.transient and job.kind not in self.backing_off:
+            if verdict.transient and not self._still_backing_off(job.kind):
                 self._back_off(job.kind, verdict)
             self._changed.notify()  # a thread of this kind is free
             if not self._waiting and not self._running.total():
                 self.attention.set()
 
+    def _still_backing_off(self, kind: str) -> float:
+        """Seconds the kind's jobs still wait, 0 when it is not backing off (any more)."""
+        if kind not in self.backing_off:
+            return 0.0
+        left = self._backing_off_until[kind] - time.monotonic()
+        if left > 0:
+            return left
+        del self.backing_off[kind], self._backing_off_until[kind]
+        return 0.0
+
     def _back_off(self, kind: str, verdict: ledger.Verdict) -> None:
         seconds = min(verdict.retry_in or 0, settings.JOB_RETRY_DELAYS[0])
         self.backing_off[kind] = seconds
+        self._backing_off_until[kind] = time.monotonic() + seconds
         keep: deque[Job] = deque()
         for job in self._waiting:
             if job.kind == kind:
