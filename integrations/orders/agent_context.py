@@ -61,8 +61,9 @@ def _clean_item_name(name: str) -> str:
 
 
 def items_text(items: list[object]) -> str:
-    """'무선 이어폰, 충전 케이블 2개' — how the agent reads the order out, in Korean whoever
-    caused the call; a long list is cut at an item, with a note that there is more."""
+    """'무선 이어폰, 충전 케이블 2개' — how the agent reads the order out, in the site's
+    language (LANGUAGE_CODE, Korean) whoever caused the call; a long list is cut at an item,
+    with a note that there is more."""
     text = ""
     with translation.override(settings.LANGUAGE_CODE):
         for item in items:
