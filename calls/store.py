@@ -19,16 +19,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from django.db import connection
 from django.utils import timezone
-from psycopg import RawCursor
 from psycopg.types.json import Jsonb
 
+from calls import prepared
 from calls.payloads import CallStatusEvent, MessageEventPayload, Party
 from calls.vocabulary import (
     CALL_STATUS_RANK,
@@ -346,34 +344,13 @@ def status_intake_sql(jobs_step: str | None) -> str:
 def record_status_pg(
     params: dict[str, object], jobs_step: str | None, jobs_params: dict[str, object]
 ) -> StatusIntake:
-    """Run the status intake as a prepared statement on Django's PostgreSQL connection.
-
-    Django's cursors bind parameters on the client, which cannot be prepared; a raw
-    psycopg cursor on the same connection (same transaction) binds them on the server.
-    """
+    """Run the status intake as one statement prepared on the server (calls/prepared.py)."""
     values = dict(params, details=Jsonb(params["details"]), headers=Jsonb(params["headers"]),
                   **jobs_params)
     sql, names = numbered(status_intake_sql(jobs_step))
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = _raw_cursor(connection.connection)
-        cursor.execute(sql, [values[name] for name in names], prepare=True)
-        delivery_id, outcome, call_pk, job_ids = cursor.fetchone()
+    cursor = prepared.execute(sql, [values[name] for name in names])
+    delivery_id, outcome, call_pk, job_ids = cursor.fetchone()
     return StatusIntake(delivery_id, outcome, call_pk, list(job_ids))
-
-
-_kept = threading.local()
-
-
-def _raw_cursor(pg_connection: psycopg.Connection) -> RawCursor:
-    """One raw cursor per database connection, kept for the next delivery: a new cursor
-    starts with empty caches and looks up how to send each of the statement's parameter
-    types again. Connections are per thread, so is the cursor; a new connection (after a
-    restart of the database, or CONN_MAX_AGE) gets a new one."""
-    cursor = getattr(_kept, "cursor", None)
-    if cursor is None or cursor.closed or cursor.connection is not pg_connection:
-        cursor = _kept.cursor = RawCursor(pg_connection)
-    return cursor
 
 
 def record_placed_call(call_id: str, from_raw: str, to_raw: str) -> int:
