@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Model, Q, TextChoices
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -192,26 +192,26 @@ def appointment_figures(start: datetime, end: datetime) -> list[Figure]:
 
 
 def order_figures() -> list[Figure]:
-    stuck = (OrderStatus.NOT_REACHED, OrderStatus.FAILED)
-    counts = dict(Order.objects.filter(status__in=stuck).values_list("status")
-                  .annotate(n=Count("id")).order_by())
-    return [
-        Figure(str(OrderStatus(value).label), counts.get(value, 0),
-               list_url("integrations_order", status__exact=value),
-               needs_person=counts.get(value, 0) > 0)
-        for value in stuck
-    ]
+    return figures_needing_a_person(Order, "status", (OrderStatus.NOT_REACHED, OrderStatus.FAILED),
+                                    "integrations_order")
 
 
 def job_figures() -> list[Figure]:
-    attention = (JobState.FAILED, JobState.UNKNOWN)
-    counts = dict(Job.objects.filter(state__in=attention).values_list("state")
+    return figures_needing_a_person(Job, "state", (JobState.FAILED, JobState.UNKNOWN),
+                                    "integrations_job")
+
+
+def figures_needing_a_person(model: type[Model], field: str, values: tuple[TextChoices, ...],
+                             list_name: str) -> list[Figure]:
+    """How many rows are in each of ``values`` of a choices ``field`` (one query), each
+    linking to its filtered list and flagged when any is there."""
+    counts = dict(model.objects.filter(**{f"{field}__in": values}).values_list(field)
                   .annotate(n=Count("id")).order_by())
     return [
-        Figure(str(JobState(value).label), counts.get(value, 0),
-               list_url("integrations_job", state__exact=value),
+        Figure(str(value.label), counts.get(value, 0),
+               list_url(list_name, **{f"{field}__exact": value}),
                needs_person=counts.get(value, 0) > 0)
-        for value in attention
+        for value in values
     ]
 
 
