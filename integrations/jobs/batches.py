@@ -113,10 +113,10 @@ def settle(crew: Crew, deferred: set[str]) -> bool:
     """Hand back the jobs the crew will not start; defer the due jobs of a kind that just
     failed, before anything claims them. Return whether any was handed back due now."""
     deferred &= set(crew.backing_off)  # a back-off that is over may start again
-    for kind, seconds in list(crew.backing_off.items()):
+    for kind, until in list(crew.backing_off.items()):
         if kind not in deferred:
             deferred.add(kind)
-            defer_kind(kind, seconds)
+            defer_kind(kind, until - time.monotonic())
     handed_back = crew.take_handed_back()
     if handed_back:
         hand_back(handed_back)

@@ -49,11 +49,10 @@ class Crew:
         # Set when the claiming thread has something to do: claim, settle, record, stop.
         self.attention = threading.Event()
         self.states: Counter[str] = Counter()
-        # Kind -> seconds its jobs wait: set at the kind's first transient failure, dropped
-        # when that wait is over (the failed job falls due again; it may find the receiver
-        # back, and a new failure backs off anew).
+        # Kind -> when (time.monotonic()) its jobs may start again: set at the kind's first
+        # transient failure, dropped when that time comes (the failed job falls due again; it
+        # may find the receiver back, and a new failure backs off anew).
         self.backing_off: dict[str, float] = {}
-        self._backing_off_until: dict[str, float] = {}
         self._changed = threading.Condition()
         self._waiting: deque[Job] = deque()
         self._running: Counter[str] = Counter()
@@ -194,16 +193,15 @@ class Crew:
         """Seconds the kind's jobs still wait, 0 when it is not backing off (any more)."""
         if kind not in self.backing_off:
             return 0.0
-        left = self._backing_off_until[kind] - time.monotonic()
+        left = self.backing_off[kind] - time.monotonic()
         if left > 0:
             return left
-        del self.backing_off[kind], self._backing_off_until[kind]
+        del self.backing_off[kind]
         return 0.0
 
     def _back_off(self, kind: str, verdict: ledger.Verdict) -> None:
         seconds = min(verdict.retry_in or 0, settings.JOB_RETRY_DELAYS[0])
-        self.backing_off[kind] = seconds
-        self._backing_off_until[kind] = time.monotonic() + seconds
+        self.backing_off[kind] = time.monotonic() + seconds
         keep: deque[Job] = deque()
         for job in self._waiting:
             if job.kind == kind:
